@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Every target bootstraps what it needs: a Python venv in .venv with pinned requirements, and the
+# collection linked into a project-local collections path (.collections) so FQCNs and ansible-doc work.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT        := $(CURDIR)
+PYTHON      ?= $(shell command -v /usr/bin/python3 || command -v python3)
+VENV        := $(ROOT)/.venv
+BIN         := $(VENV)/bin
+COLL_PATH   := $(ROOT)/.collections
+COLL_LINK   := $(COLL_PATH)/ansible_collections/oomguard/linux
+SANITY_ROOT := $(ROOT)/.tmp/sanity/ansible_collections/oomguard/linux
+BUILD_DIR   := $(ROOT)/.tmp/build
+PYTEST_ARGS ?=
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_PATH)
+export ANSIBLE_CONFIG := $(ROOT)/tests/ansible.cfg
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help bootstrap lint sanity units integration minver changelog build test clean bench-image
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+$(VENV)/.stamp: requirements/test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/test.txt
+	touch $@
+
+$(COLL_LINK):
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn $(ROOT) $(COLL_LINK)
+
+bootstrap: $(VENV)/.stamp $(COLL_LINK)  ## Create the venv and the collections path
+
+lint: bootstrap  ## yamllint and ansible-lint (production profile)
+	yamllint -s .
+	ansible-lint --offline
+
+minver: bootstrap  ## Module code must run on the oldest target Python ansible-core supports (3.8)
+	vermin --no-tips --violations --eval-annotations -t=3.8- plugins/modules plugins/module_utils
+
+changelog: bootstrap  ## Lint the changelog fragments
+	antsibull-changelog lint
+
+sanity: bootstrap  ## ansible-test sanity, in a copy placed under ansible_collections/oomguard/linux
+	scripts/ansible-test-prepare "$(SANITY_ROOT)"
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no
+
+build: bootstrap  ## Build the collection tarball and check ansible-galaxy accepts it
+	rm -rf $(BUILD_DIR) && mkdir -p $(BUILD_DIR)
+	ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
+	ansible-galaxy collection install --force -p $(BUILD_DIR)/installed $(BUILD_DIR)/oomguard-linux-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD_DIR)/installed ansible-doc -l oomguard.linux >/dev/null
+
+units: bootstrap  ## Unit tests only
+	cd tests && pytest unit $(PYTEST_ARGS)
+
+integration: bootstrap  ## Integration tests only (real /proc, real systemd test hosts, real swap)
+	cd tests && pytest integration $(PYTEST_ARGS)
+
+test: bootstrap lint minver changelog build sanity  ## Everything: lint, sanity, build, unit and integration tests
+	cd tests && pytest unit integration $(PYTEST_ARGS)
+
+clean:  ## Remove build and test output (keeps the venv and the cached test image)
+	rm -rf .tmp tests/output .pytest_cache tests/.pytest_cache
