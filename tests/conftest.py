@@ -30,4 +30,3 @@ def run_module():
     from helpers.ansible_run import run_module as _run
 
     return _run
-

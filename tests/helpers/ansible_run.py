@@ -36,13 +36,17 @@ def ansible_env(extra: dict | None = None) -> dict:
 
 
 def run_playbook(plays: list, inventory: str | Path | None = None, extra_env: dict | None = None,
-                 extra_args: list | None = None, timeout: int = 600) -> dict:
-    """Run a playbook given as a Python structure; return the json callback's document."""
+                 extra_args: list | None = None, timeout: int = 600, wrapper: list | None = None) -> dict:
+    """Run a playbook given as a Python structure; return the json callback's document.
+
+    ``wrapper`` prefixes the command, e.g. ``["nsenter", "-t", PID, "-m", "--"]`` to run Ansible (and so a
+    local module) inside another mount namespace such as the private journald's.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".yml", prefix="oomguard-test-", delete=False) as fh:
         json.dump(plays, fh)
         path = fh.name
     try:
-        cmd = ["ansible-playbook", "-i", str(inventory or DEFAULT_INVENTORY), path] + list(extra_args or [])
+        cmd = list(wrapper or []) + ["ansible-playbook", "-i", str(inventory or DEFAULT_INVENTORY), path] + list(extra_args or [])
         proc = subprocess.run(cmd, env=ansible_env(extra_env), capture_output=True, text=True, timeout=timeout, check=False)
     finally:
         os.unlink(path)
@@ -56,13 +60,14 @@ def run_playbook(plays: list, inventory: str | Path | None = None, extra_env: di
 
 
 def run_module(module: str, args: dict | None = None, host: str = "localhost", check: bool = False,
-               diff: bool = False, inventory: str | Path | None = None, extra_env: dict | None = None) -> dict:
+               diff: bool = False, inventory: str | Path | None = None, extra_env: dict | None = None,
+               wrapper: list | None = None) -> dict:
     """Run one module task on one host and return its result dict (``failed`` set on failure)."""
     if "." not in module:
         module = f"oomguard.linux.{module}"
     task = {"name": "module under test", module: args or {}, "check_mode": check, "diff": diff}
     play = {"hosts": host, "gather_facts": False, "tasks": [task]}
-    doc = run_playbook([play], inventory=inventory, extra_env=extra_env)
+    doc = run_playbook([play], inventory=inventory, extra_env=extra_env, wrapper=wrapper)
     try:
         result = doc["plays"][0]["tasks"][0]["hosts"][host]
     except (KeyError, IndexError) as exc:
