@@ -1,0 +1,1187 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""The collection's one kernel-log parser: OOM kills as records, from every format kernels 2.6 to 6.x print.
+
+Used by the ``oom_facts`` module, the fleet report filter and the tests. Standard library only, Python 3.8.
+Everything streams: the parsers take iterators of lines (or read files in chunks) and keep only a bounded
+window of pending kills, so memory stays flat on a log of a million lines.
+
+Record schema (one dict per kill; every key is always present, ``None`` when unknown)
+------------------------------------------------------------------------------------
+``time``            ISO 8601 wall-clock time with the local UTC offset (``2026-11-27T12:42:22.123456+00:00``).
+                    Taken from the line's wall-clock stamp, or computed as boot time + ``monotonic`` when only the
+                    kernel's monotonic stamp is known (``boot_time`` parameter of the parsers/readers).
+``timestamp``       The same instant as seconds since the epoch (float); what ``since`` filters on.
+``monotonic``       Kernel printk stamp, seconds since boot (float). Restarts at each boot.
+``boot_id``         systemd boot id (journal ``_BOOT_ID``; the current boot for dmesg and /dev/kmsg).
+``pid``, ``comm``   The killed process (comm: up to 15 characters, may contain blanks and parentheses).
+``uid``             Its user id (5.3+ ``UID:``, the ``oom-kill:`` summary, or earlyoom's ``uid``).
+``total_vm_kb``, ``anon_rss_kb``, ``file_rss_kb``, ``shmem_rss_kb``, ``pgtables_kb``
+                    Memory of the victim at the kill, in kB, as far as the kernel printed them.
+``vm_rss_kb``       earlyoom only: the VmRSS it reported (MiB * 1024).
+``oom_score_adj``   The victim's oom_score_adj (5.4+ kill line, or earlyoom's newer lines).
+``score``           Old kernels' ``score N`` from ``Kill process N (comm) score S or sacrifice child``
+                    (earlyoom: its ``badness``).
+``constraint``      ``global``, ``memcg``, ``cpuset``, ``mempolicy`` (from the summary's CONSTRAINT_*; without a
+                    summary ``memcg`` when the kill line says "Memory cgroup out of memory" or a v1 "Task in" line
+                    was seen, otherwise None).
+``oom_memcg``       The cgroup whose limit was hit (``oom_memcg=``, v1 "limit of /b").
+``task_memcg``      The victim's memory cgroup (``task_memcg=``, v1 "Task in /a"; systemd-oomd: the killed cgroup).
+``unit``, ``slice``, ``container_id``
+                    From ``task_memcg`` (or the oom.group cgroup, or systemd's unit report) through
+                    ``_systemd.unit_from_cgroup_path``.
+``invoker``         ``{comm, gfp_mask, gfp_flags, order, oom_score_adj}`` from the ``invoked oom-killer`` header
+                    (rate-limited by the kernel, so often missing).
+``killer``          ``kernel``, ``systemd-oomd`` or ``earlyoom``.
+``signal``          earlyoom: the last signal it sent (SIGTERM, then SIGKILL); None otherwise.
+``reason``          systemd-oomd: ``memory pressure`` or ``swap``.
+``processes_killed`` systemd-oomd: "killed N process(es) in this unit" when systemd reported it.
+``group_kill``      True for every kill of an OOM event where ``memory.oom.group`` was set (``Tasks in /x are going
+                    to be killed due to memory.oom.group set``), the chosen victim included.
+``reaped``          True when ``oom_reaper: reaped process N`` was seen for it.
+``unit_reported``   True when systemd's "A process of this unit has been killed by the OOM killer" (or "Failed with
+                    result 'oom-kill'") for the unit was merged into this kill. Such reports never count as a kill
+                    of their own unless no kernel line for them exists in any source (then pid and comm are None).
+``sources``         Where the kill was seen: ``journal``, ``dmesg``, ``kmsg``, ``file:/var/log/kern.log``...
+``raw``             Up to 6 log lines (message part, 400 characters each) that made the record; [] when disabled.
+
+Line prefixes read: none, ``[12345.678901]`` (with an optional ``[T123]`` caller id), ``dmesg -T``
+``[Fri Nov 27 12:42:22 2026]`` in any locale (see ``month_number``), raw /dev/kmsg ``6,1234,5678901,-;msg``,
+syslog ``Nov 27 12:42:22 host kernel: [123.456] msg`` and RFC 3339 ``2026-11-27T12:42:22.123456+00:00 host kernel:``,
+journal ``short``, ``short-iso``, ``short-iso-precise``, ``short-monotonic`` and ``-o json`` lines.
+
+Dedup key (``merge_records``): two records are one kill when the killer, pid and comm are equal and
+  1. neither names a different boot (``boot_id``), and
+  2. both monotonic stamps are within 1 s when both are from the same known boot (printk stamps are exact in
+     dmesg, /dev/kmsg, syslog's bracketed stamp and the journal's _SOURCE_MONOTONIC_TIMESTAMP), otherwise
+  3. both wall-clock times are within ``tolerance`` (default 3 s: syslog stamps have one-second resolution and
+     dmesg's wall clock is derived from the boot time), otherwise
+  4. both monotonic stamps within 1 s when no boot or wall time is known, or no time to compare at all.
+systemd-oomd kills (no pid) match on the killed cgroup and wall time.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import errno
+import glob
+import gzip
+import json
+import os
+import re
+import time
+
+from ansible_collections.oomguard.linux.plugins.module_utils._systemd import unit_from_cgroup_path
+
+KILLERS = ("kernel", "systemd-oomd", "earlyoom")
+
+RECORD_KEYS = (
+    "time", "timestamp", "monotonic", "boot_id", "pid", "comm", "uid",
+    "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "pgtables_kb", "vm_rss_kb",
+    "oom_score_adj", "score", "constraint", "oom_memcg", "task_memcg", "unit", "slice", "container_id",
+    "invoker", "killer", "signal", "reason", "processes_killed",
+    "group_kill", "reaped", "unit_reported", "sources", "raw",
+)
+
+MAX_RAW_LINES = 6
+MAX_RAW_CHARS = 400
+# Kills wait this long (seconds of log time) for a late oom_reaper line or summary continuation before they are
+# handed out, and at most this many wait at once: the parser's memory is bounded by it.
+SETTLE_SECONDS = 60.0
+MAX_PENDING = 64
+CHUNK_SIZE = 1 << 20
+
+_CONSTRAINTS = {
+    "CONSTRAINT_NONE": "global",
+    "CONSTRAINT_CPUSET": "cpuset",
+    "CONSTRAINT_MEMORY_POLICY": "mempolicy",
+    "CONSTRAINT_MEMCG": "memcg",
+}
+
+# Month abbreviations as strftime("%b") prints them in common locales (lower case, trailing dot removed).
+# dmesg -T prints "%a %b %e %H:%M:%S %Y": the fields are read by position, the day of week is ignored, the
+# month is taken from digits inside the token when there are any (ja/zh/ko "11月", "11월") or from this table.
+_MONTHS = {}
+for _num, _names in enumerate((
+    "jan janv january ene gen sty led tammi oca янв ιαν",
+    "feb febr févr fev fév lut úno helmi şub фев φεβ",
+    "mar mär mrz mars mrt bře maalis мар μάρ",
+    "apr avr abr kwi dub huhti nis апр απρ",
+    "may mai mei maj mag kvě touko мая май μάι",
+    "jun juin giu cze čvn kesä haz июн ιούν",
+    "jul juil lug lip čvc heinä tem июл ιούλ",
+    "aug août ago sie srp elo ağu авг αύγ",
+    "sep sept set wrz zář syys eyl сен σεπ",
+    "oct okt ott out paź říj loka eki окт οκτ",
+    "nov lis marras kas ноя νοέ",
+    "dec dez déc dic gru pro joulu ara дек δεκ",
+), start=1):
+    for _name in _names.split():
+        _MONTHS[_name] = _num
+
+_RE_KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;(.*)$")
+_RE_MONO = re.compile(r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?(.*)$")
+_RE_CTIME = re.compile(r"^\[\s*(\S+)\s+(\S+)\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})\]\s?(.*)$")
+_RE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?\s(.*)$")
+_RE_RFC3164 = re.compile(r"^(\S+)\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (.*)$")
+_RE_HOSTTAG = re.compile(r"^(\S+) ([^\s:\[\]]+)(\[\d+\])?: ?(.*)$")
+_RE_INNER_MONO = re.compile(r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?")
+
+_RE_KILLED = re.compile(
+    r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+) \((?P<comm>.*?)\)"
+    r"(?P<rest>(?= total-vm:| vsz:| anon-rss:|, UID|, total|\.?\s*$).*)$")
+_RE_SELECT = re.compile(
+    r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*?)\) score (?P<score>-?\d+) "
+    r"(?:or sacrifice child|or a child|and children)")
+_RE_FIELDS = re.compile(r"([A-Za-z_-]+):(-?\d+)")
+_RE_HEADER = re.compile(r"^(?P<comm>.*?) invoked oom-killer: (?P<rest>.*)$")
+_RE_GFP = re.compile(r"gfp_mask=(0x[0-9a-fA-F]+)(?:\(([^)]*)\))?")
+_RE_ORDER = re.compile(r"\border=(-?\d+)")
+_RE_ADJ = re.compile(r"\b(?:oom_score_adj|oomkilladj|oom_adj)=(-?\d+)")
+_RE_SUMMARY_TAIL = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>-?\d+),uid=(?P<uid>-?\d+)\s*$")
+_RE_SUMMARY_KEYS = re.compile(r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=|,(global_oom)")
+_RE_TASK_IN = re.compile(r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*?)\s*$")
+_RE_GROUP = re.compile(r"^Tasks in (?P<path>.*) are going to be killed due to memory\.oom\.group set")
+_RE_REAPER = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\), now anon-rss:")
+_RE_UNIT_REPORT = re.compile(r"^(?:(?P<unit>\S+): )?A process(?: of this unit)? has been killed by the OOM killer")
+_RE_UNIT_RESULT = re.compile(r"^(?P<unit>\S+): Failed with result 'oom-kill'")
+_RE_OOMD = re.compile(r"^(?:Killed|Marked) (?P<path>/\S*) (?:for killing )?due to (?P<reason>.*)$")
+_RE_OOMD_COUNT = re.compile(r"^(?P<unit>\S+): systemd-oomd killed (?P<n>\d+) process\(es\) in this unit")
+_RE_EARLYOOM = re.compile(
+    r"sending (?P<sig>SIG[A-Z0-9]+) to process (?P<pid>\d+)(?: uid (?P<uid>-?\d+))? \"(?P<name>.*)\": "
+    r"(?P<rest>(?:badness|oom_score) .*)$")
+_RE_EARLYOOM_NUM = re.compile(r"(badness|oom_score_adj|oom_score|VmRSS) (-?\d+)")
+
+_USERSPACE_TAGS = ("systemd", "systemd-oomd", "earlyoom", "init")
+
+
+def month_number(token):
+    """Month 1-12 from a locale's abbreviated month name (or a token with the month's digits), else None."""
+    digits = "".join(c for c in token if c.isdigit())
+    if digits:
+        num = int(digits)
+        return num if 1 <= num <= 12 else None
+    name = token.lower().rstrip(".")
+    if name in _MONTHS:
+        return _MONTHS[name]
+    for size in (4, 3):
+        if name[:size] in _MONTHS:
+            return _MONTHS[name[:size]]
+    return None
+
+
+def boot_time():
+    """Wall-clock time of the kernel's monotonic zero: now minus CLOCK_MONOTONIC (what printk stamps count).
+
+    Exact while the machine has not been suspended since boot; after a suspend printk stamps lag behind."""
+    return time.time() - time.monotonic()
+
+
+def current_boot_id(path="/proc/sys/kernel/random/boot_id"):
+    """The running boot's id in the journal's spelling (32 hex digits, no dashes), or None."""
+    try:
+        with open(path) as handle:
+            return handle.read().strip().replace("-", "") or None
+    except (IOError, OSError):
+        return None
+
+
+_RE_SINCE_REL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*(?:ago)?\s*$", re.IGNORECASE)
+_SINCE_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value, now=None):
+    """Turn ``since`` into seconds since the epoch (float); None stays None.
+
+    Accepts a relative age (``7d``, ``24h``, ``30m``, ``90s``, ``2w``; a bare number is seconds), an ISO date
+    (``2026-11-27``, local midnight) or datetime (``2026-11-27T12:00``, ``2026-11-27 12:00:00+01:00``; without an
+    offset it is local time), ``@EPOCH``, or a number (int/float) of epoch seconds. Raises ValueError otherwise.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if now is None:
+        now = time.time()
+    if text.startswith("@"):
+        return float(text[1:])
+    rel = _RE_SINCE_REL.match(text)
+    if rel:
+        return now - float(rel.group(1)) * _SINCE_UNITS[(rel.group(2) or "s").lower()]
+    iso = text.replace(" ", "T", 1) if len(text) > 10 else text
+    if iso.endswith("Z"):
+        iso = iso[:-1] + "+00:00"
+    try:
+        if len(iso) == 10:
+            parsed = datetime.datetime.strptime(iso, "%Y-%m-%d")
+        else:
+            parsed = datetime.datetime.fromisoformat(iso)
+    except ValueError:
+        raise ValueError("cannot read since=%r: use an age such as 7d, 24h, 30m or an ISO date/datetime" % (value,))
+    if parsed.tzinfo is None:
+        return time.mktime(parsed.timetuple()) + parsed.microsecond / 1e6
+    return parsed.timestamp()
+
+
+def iso_time(timestamp):
+    """ISO 8601 with the local UTC offset for an epoch float (None -> None)."""
+    if timestamp is None:
+        return None
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc).astimezone().isoformat()
+
+
+def new_record(**values):
+    """A record with every schema key; ``values`` fill some."""
+    rec = dict.fromkeys(RECORD_KEYS)
+    rec.update(group_kill=False, reaped=False, unit_reported=False, sources=[], raw=[])
+    rec.update(values)
+    return rec
+
+
+def _local_epoch(year, month, day, hour, minute, sec):
+    return time.mktime((year, month, day, hour, minute, sec, 0, 0, -1))
+
+
+def _tz_offset(text):
+    if not text or text == "Z":
+        return 0
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
+
+
+class _Line(object):
+    """One log line split into its stamp and message."""
+    __slots__ = ("msg", "wall", "mono", "tag", "boot_id", "unit")
+
+    def __init__(self, msg, wall=None, mono=None, tag=None, boot_id=None, unit=None):
+        self.msg = msg
+        self.wall = wall
+        self.mono = mono
+        self.tag = tag
+        self.boot_id = boot_id
+        self.unit = unit
+
+
+def _strip_host_tag(rest, always=False):
+    """``host tag[pid]: msg`` -> (tag, msg). Without ``always`` only for known tags or a ``[pid]``."""
+    m = _RE_HOSTTAG.match(rest)
+    if m and (always or m.group(3) or m.group(2) in ("kernel",) + _USERSPACE_TAGS):
+        return m.group(2), m.group(4)
+    return None, rest
+
+
+def _inner_mono(msg):
+    m = _RE_INNER_MONO.match(msg)
+    if m:
+        return float(m.group(1)), msg[m.end():]
+    return None, msg
+
+
+def _json_line(line):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    msg = entry.get("MESSAGE")
+    if isinstance(msg, list):
+        try:
+            msg = bytes(msg).decode("utf-8", "replace")
+        except (TypeError, ValueError):
+            return None
+    if not isinstance(msg, str):
+        return None
+    wall = mono = None
+    try:
+        if entry.get("__REALTIME_TIMESTAMP"):
+            wall = int(entry["__REALTIME_TIMESTAMP"]) / 1e6
+        received = int(entry["__MONOTONIC_TIMESTAMP"]) / 1e6 if entry.get("__MONOTONIC_TIMESTAMP") else None
+        mono = received
+        if entry.get("_SOURCE_MONOTONIC_TIMESTAMP"):
+            mono = int(entry["_SOURCE_MONOTONIC_TIMESTAMP"]) / 1e6
+            # __REALTIME_TIMESTAMP is when journald received the line; a kernel line replayed from /dev/kmsg
+            # (journald started late) arrives long after the kill: move the wall clock back by the delay.
+            if wall is not None and received is not None and received >= mono:
+                wall -= received - mono
+    except (TypeError, ValueError):
+        pass
+    tag = entry.get("SYSLOG_IDENTIFIER")
+    if entry.get("_TRANSPORT") == "kernel":
+        tag = "kernel"
+    unit = entry.get("UNIT") or entry.get("USER_UNIT")
+    return _Line(msg.rstrip("\n").split("\n")[0], wall, mono, tag, entry.get("_BOOT_ID"), unit)
+
+
+def split_line(line, year=None, now=None):
+    """Split one log line of any supported format into a ``_Line`` (message, wall/monotonic stamp, tag, boot id).
+
+    ``year``/``now`` resolve syslog stamps that carry no year: the year of ``now`` (default: the current time),
+    or the year before when the stamp would otherwise lie more than a day in the future."""
+    line = line.rstrip("\r\n")
+    if not line:
+        return _Line("")
+    first = line[0]
+    if first == "{":
+        return _json_line(line) or _Line(line)
+    if first == "[":
+        m = _RE_MONO.match(line)
+        if m:
+            tag, msg = _strip_host_tag(m.group(2))
+            return _Line(msg, mono=float(m.group(1)), tag=tag)
+        m = _RE_CTIME.match(line)
+        if m:
+            month = month_number(m.group(2))
+            wall = None
+            if month:
+                wall = _local_epoch(int(m.group(7)), month, int(m.group(3)), int(m.group(4)), int(m.group(5)),
+                                    int(m.group(6)))
+            return _Line(m.group(8), wall=wall)
+        return _Line(line)
+    if first.isdigit():
+        m = _RE_KMSG.match(line)
+        if m:
+            return _Line(m.group(4), mono=int(m.group(3)) / 1e6)
+        m = _RE_ISO.match(line)
+        if m:
+            wall = calendar.timegm(tuple(int(m.group(i)) for i in range(1, 7)) + (0, 0, 0))
+            if m.group(7):
+                wall += float("0." + m.group(7))
+            if m.group(8):
+                wall -= _tz_offset(m.group(8))
+            else:
+                wall = _local_epoch(*(int(m.group(i)) for i in range(1, 7))) + (float("0." + m.group(7)) if m.group(7) else 0)
+            tag, msg = _strip_host_tag(m.group(9))
+            mono, msg = _inner_mono(msg)
+            return _Line(msg, wall=wall, mono=mono, tag=tag)
+        return _Line(line)
+    if first == " ":
+        # /dev/kmsg dictionary continuation (" SUBSYSTEM=...") or an indented stack line
+        return _Line(line.strip())
+    m = _RE_RFC3164.match(line)
+    if m:
+        month = month_number(m.group(1))
+        if month:
+            ref = now if now is not None else time.time()
+            yr = year or time.localtime(ref).tm_year
+            parts = (month, int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)))
+            wall = _local_epoch(yr, *parts)
+            if year is None and wall > ref + 86400:
+                wall = _local_epoch(yr - 1, *parts)
+            tag, msg = _strip_host_tag(m.group(6), always=True)
+            mono, msg = _inner_mono(msg)
+            return _Line(msg, wall=wall, mono=mono, tag=tag)
+    return _Line(line)
+
+
+def is_candidate(line):
+    """Cheap substring test: could this line matter to the parser? (False for the vast majority of lines.)"""
+    return ("kill" in line or "Kill" in line or "oom" in line or "task_memcg" in line or ",task=" in line
+            or "sending SIG" in line or 'MESSAGE":[' in line or 'MESSAGE" : [' in line)
+
+
+def _add_raw(rec, msg, keep_raw):
+    if keep_raw and len(rec["raw"]) < MAX_RAW_LINES:
+        rec["raw"].append(msg[:MAX_RAW_CHARS])
+
+
+def _apply_unit(rec, path):
+    if not path:
+        return
+    info = unit_from_cgroup_path(path)
+    for key in ("unit", "slice", "container_id"):
+        if rec.get(key) is None and info.get(key):
+            rec[key] = info[key]
+
+
+def _parse_summary(text):
+    """Parse the ``oom-kill:`` summary (possibly incomplete) into a dict."""
+    out = {}
+    body = text[len("oom-kill:"):] if text.startswith("oom-kill:") else text
+    tail = _RE_SUMMARY_TAIL.search(body)
+    if tail:
+        out["comm"] = tail.group("comm")
+        out["pid"] = int(tail.group("pid"))
+        out["uid"] = int(tail.group("uid"))
+        body = body[:tail.start()]
+    keys = list(_RE_SUMMARY_KEYS.finditer(body))
+    for idx, m in enumerate(keys):
+        if m.group(2):
+            out["global_oom"] = True
+            continue
+        end = keys[idx + 1].start() if idx + 1 < len(keys) else len(body)
+        out[m.group(1)] = body[m.end():end]
+    if "constraint" in out:
+        out["constraint"] = _CONSTRAINTS.get(out["constraint"], out["constraint"].replace("CONSTRAINT_", "").lower())
+    return out
+
+
+class KillParser(object):
+    """Line-by-line state machine that pairs headers, summaries and "Task in" lines with the kill lines.
+
+    ``feed(line)`` and ``close()`` return lists of finished event records (kills plus systemd unit reports,
+    which ``merge_records`` folds into the kills). At most ``MAX_PENDING`` kills are held back, each for at most
+    ``SETTLE_SECONDS`` of log time, waiting for a late ``oom_reaper`` line.
+    """
+
+    def __init__(self, source="log", boot_time=None, boot_id=None, year=None, now=None, keep_raw=True):
+        self.source = source
+        self.boot_time = boot_time
+        self.boot_id = boot_id
+        self.year = year
+        self.now = now
+        self.keep_raw = keep_raw
+        self.lines = 0
+        self._ctx = {}
+        self._last = {}
+        self._pending = []
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _record(self, ln, **values):
+        rec = new_record(**values)
+        rec["sources"] = [self.source]
+        rec["monotonic"] = ln.mono
+        rec["boot_id"] = ln.boot_id or self.boot_id
+        wall = ln.wall
+        if wall is None and ln.mono is not None and self.boot_time is not None:
+            if ln.boot_id is None or self.boot_id is None or ln.boot_id == self.boot_id:
+                wall = self.boot_time + ln.mono
+        rec["timestamp"] = wall
+        _add_raw(rec, ln.msg, self.keep_raw)
+        return rec
+
+    @staticmethod
+    def _when(rec):
+        return rec["monotonic"] if rec["monotonic"] is not None else rec["timestamp"]
+
+    def _settle(self, rec_now):
+        """Hand out pending kills that are too old (or too many) to still get a reaper line (oldest first)."""
+        out = []
+        pending = self._pending
+        now = self._when(rec_now) if rec_now is not None else None
+        while pending:
+            when = self._when(pending[0])
+            if len(pending) >= MAX_PENDING or (now is not None and when is not None and abs(now - when) > SETTLE_SECONDS):
+                out.append(pending.pop(0))
+            else:
+                break
+        return out
+
+    # -- the state machine --------------------------------------------------------------------------
+    def feed(self, line):
+        """Feed one raw line (str). Returns the records that are finished."""
+        self.lines += 1
+        if not is_candidate(line):
+            return []
+        return self.feed_line(split_line(line, self.year, self.now))
+
+    def feed_line(self, ln):
+        msg = ln.msg
+        if not msg:
+            return []
+        kernel_ok = ln.tag is None or ln.tag == "kernel"
+        when = ln.mono if ln.mono is not None else ln.wall
+        if kernel_ok:
+            if "Killed process " in msg:
+                m = _RE_KILLED.match(msg)
+                if m:
+                    return self._kill(ln, m)
+            if msg.startswith("oom-kill:"):
+                self._ctx["summary_text"] = msg
+                self._ctx["summary"] = _parse_summary(msg)
+                self._ctx.setdefault("when", when)
+                return []
+            if msg[0] == "," and ("memcg=" in msg or "global_oom" in msg or ",task=" in msg or "mems_allowed" in msg):
+                return self._continuation(msg)
+            if " invoked oom-killer: " in msg:
+                m = _RE_HEADER.match(msg)
+                if m:
+                    self._header(m)
+                    self._ctx["when"] = when
+                    self._ctx["header_text"] = msg
+                return []
+            if "ill process " in msg:
+                m = _RE_SELECT.match(msg)
+                if m:
+                    self._ctx["select"] = {"pid": int(m.group("pid")), "comm": m.group("comm"),
+                                           "score": int(m.group("score")), "prefix": m.group("prefix") or ""}
+                    self._ctx.setdefault("when", when)
+                return []
+            if msg.startswith("Task in "):
+                m = _RE_TASK_IN.match(msg)
+                if m:
+                    self._ctx["task_in"] = (m.group("task"), m.group("limit"))
+                    self._ctx.setdefault("when", when)
+                return []
+            if msg.startswith("Tasks in "):
+                m = _RE_GROUP.match(msg)
+                if m:
+                    self._group(m.group("path"), msg)
+                return []
+            if msg.startswith("oom_reaper: reaped"):
+                m = _RE_REAPER.match(msg)
+                if m:
+                    return self._reaped(ln, m)
+                return []
+        if ln.tag == "kernel":
+            return []
+        return self._userspace(ln)
+
+    def _header(self, m):
+        rest = m.group("rest")
+        inv = {"comm": m.group("comm"), "gfp_mask": None, "gfp_flags": None, "order": None, "oom_score_adj": None}
+        g = _RE_GFP.search(rest)
+        if g:
+            inv["gfp_mask"] = g.group(1)
+            inv["gfp_flags"] = g.group(2)
+        g = _RE_ORDER.search(rest)
+        if g:
+            inv["order"] = int(g.group(1))
+        adj = re.search(r"\boom_score_adj=(-?\d+)", rest) or _RE_ADJ.search(rest)
+        if adj:
+            inv["oom_score_adj"] = int(adj.group(1))
+        self._ctx = {"invoker": inv}
+
+    def _continuation(self, msg):
+        if "summary_text" in self._ctx:
+            self._ctx["summary_text"] += msg
+            self._ctx["summary"] = _parse_summary(self._ctx["summary_text"])
+            return []
+        last = self._last.get("record")
+        if last is not None and self._last.get("summary_text") is not None:
+            # the continuation came after the kill line: complete the kill already made
+            self._last["summary_text"] += msg
+            summary = _parse_summary(self._last["summary_text"])
+            if summary.get("pid") in (None, last["pid"]):
+                self._apply_summary(last, summary)
+        return []
+
+    def _apply_summary(self, rec, summary):
+        for key in ("constraint", "oom_memcg", "task_memcg", "uid"):
+            if summary.get(key) is not None and rec.get(key) is None:
+                rec[key] = summary[key]
+        if summary.get("global_oom") and rec["constraint"] is None:
+            rec["constraint"] = "global"
+        _apply_unit(rec, rec["task_memcg"])
+
+    def _kill(self, ln, m):
+        pid = int(m.group("pid"))
+        rec = self._record(ln, killer="kernel", pid=pid, comm=m.group("comm"))
+        for key, value in _RE_FIELDS.findall(m.group("rest")):
+            field = {"total-vm": "total_vm_kb", "vsz": "total_vm_kb", "anon-rss": "anon_rss_kb",
+                     "file-rss": "file_rss_kb", "shmem-rss": "shmem_rss_kb", "UID": "uid",
+                     "pgtables": "pgtables_kb", "oom_score_adj": "oom_score_adj"}.get(key)
+            if field:
+                rec[field] = int(value)
+        prefix = m.group("prefix") or ""
+        ctx = self._ctx
+        summary = ctx.get("summary")
+        fresh = bool(ctx)
+        rec_when = self._when(rec)
+        if fresh and ctx.get("when") is not None and rec_when is not None and abs(rec_when - ctx["when"]) > 30:
+            fresh = False  # a header/summary from an earlier OOM event whose kill was skipped
+            self._ctx = {}
+        if fresh:
+            if ctx.get("invoker"):
+                rec["invoker"] = dict(ctx["invoker"])
+            select = ctx.get("select")
+            if select and select["pid"] == pid:
+                rec["score"] = select["score"]
+            if not prefix and select:
+                prefix = select["prefix"]
+            if summary:
+                matches = summary.get("pid") in (None, pid) or (select and summary.get("pid") == select["pid"])
+                if matches:
+                    self._apply_summary(rec, summary)
+                    if summary.get("pid") not in (None, pid):
+                        rec["task_memcg"] = None  # the summary named the parent; a child was killed
+                        rec["unit"] = rec["slice"] = rec["container_id"] = None
+                        _apply_unit(rec, summary.get("task_memcg"))
+            if ctx.get("task_in"):
+                task, limit = ctx["task_in"]
+                rec["task_memcg"] = rec["task_memcg"] or task
+                rec["oom_memcg"] = rec["oom_memcg"] or limit
+                rec["constraint"] = rec["constraint"] or "memcg"
+                _apply_unit(rec, rec["task_memcg"])
+            for key in ("header_text", "summary_text"):
+                if key in ctx:
+                    _add_raw(rec, ctx[key], self.keep_raw)
+            self._last = {"record": rec, "invoker": rec["invoker"], "constraint": rec["constraint"],
+                          "oom_memcg": rec["oom_memcg"], "group": None, "when": self._when(rec),
+                          "summary_text": ctx.get("summary_text") if summary and summary.get("pid") is None else None}
+            self._ctx = {}
+        elif self._last.get("group") and self._near_last(rec):
+            # a member of a memory.oom.group kill: same event as the victim before it
+            rec["group_kill"] = True
+            rec["invoker"] = dict(self._last["invoker"]) if self._last.get("invoker") else None
+            rec["constraint"] = self._last.get("constraint")
+            rec["oom_memcg"] = self._last.get("oom_memcg")
+            _apply_unit(rec, self._last["group"])
+        else:
+            self._last = {"record": rec, "invoker": None, "constraint": None, "oom_memcg": None, "group": None,
+                          "when": self._when(rec), "summary_text": None}
+        if rec["constraint"] is None and prefix.startswith("Memory cgroup out of memory"):
+            rec["constraint"] = "memcg"
+        out = self._settle(rec)
+        self._pending.append(rec)
+        return out
+
+    def _near_last(self, rec):
+        when, last = self._when(rec), self._last.get("when")
+        return when is None or last is None or abs(when - last) <= 5.0
+
+    def _group(self, path, msg):
+        self._last["group"] = path
+        victim = self._last.get("record")
+        if victim is not None:
+            victim["group_kill"] = True
+            _add_raw(victim, msg, self.keep_raw)
+            if victim["task_memcg"] is None:
+                _apply_unit(victim, path)
+
+    def _reaped(self, ln, m):
+        pid, comm = int(m.group("pid")), m.group("comm")
+        for rec in reversed(self._pending):
+            if rec["pid"] == pid and rec["comm"] == comm:
+                rec["reaped"] = True
+                _add_raw(rec, ln.msg, self.keep_raw)
+                return []
+        rec = self._record(ln, killer="kernel", pid=pid, comm=comm, reaped=True)
+        rec["_event"] = "reaped"
+        return [rec]
+
+    def _userspace(self, ln):
+        msg = ln.msg
+        if "killed by the OOM killer" in msg:
+            m = _RE_UNIT_REPORT.match(msg)
+            if m:
+                rec = self._record(ln, killer="kernel", unit=ln.unit or m.group("unit"), unit_reported=True)
+                rec["_event"] = "unit_report"
+                return [rec]
+        if "Failed with result 'oom-kill'" in msg:
+            m = _RE_UNIT_RESULT.match(msg)
+            if m:
+                rec = self._record(ln, killer="kernel", unit=ln.unit or m.group("unit"), unit_reported=True)
+                rec["_event"] = "unit_result"
+                return [rec]
+        if " due to " in msg and (msg.startswith("Killed /") or msg.startswith("Marked /")):
+            m = _RE_OOMD.match(msg)
+            if m:
+                reason = m.group("reason")
+                rec = self._record(ln, killer="systemd-oomd", task_memcg=m.group("path"),
+                                   reason="swap" if "swap" in reason.split(" being ")[0] else "memory pressure")
+                _apply_unit(rec, rec["task_memcg"])
+                rec["_event"] = "kill"
+                return [rec]
+        if "systemd-oomd killed" in msg:
+            m = _RE_OOMD_COUNT.match(msg)
+            if m:
+                rec = self._record(ln, killer="systemd-oomd", unit=ln.unit or m.group("unit"),
+                                   processes_killed=int(m.group("n")))
+                rec["_event"] = "oomd_count"
+                return [rec]
+        if "sending SIG" in msg:
+            m = _RE_EARLYOOM.search(msg)
+            if m:
+                rec = self._record(ln, killer="earlyoom", pid=int(m.group("pid")), comm=m.group("name"),
+                                   signal=m.group("sig"))
+                if m.group("uid") is not None:
+                    rec["uid"] = int(m.group("uid"))
+                for key, value in _RE_EARLYOOM_NUM.findall(m.group("rest")):
+                    if key == "VmRSS":
+                        rec["vm_rss_kb"] = int(value) * 1024
+                    elif key == "badness" and rec["score"] is None:
+                        rec["score"] = int(value)
+                    elif key == "oom_score_adj":
+                        rec["oom_score_adj"] = int(value)
+                    elif key == "oom_score":
+                        rec["score"] = int(value)
+                rec["_event"] = "kill"
+                return [rec]
+        return []
+
+    def close(self):
+        """Return every kill still held back."""
+        out, self._pending = self._pending, []
+        return out
+
+
+def parse_lines(lines, source="log", boot_time=None, boot_id=None, year=None, now=None, keep_raw=True):
+    """Yield event records from an iterable of lines (str). Pass the result to ``merge_records``."""
+    parser = KillParser(source, boot_time, boot_id, year, now, keep_raw)
+    feed_line = parser.feed_line
+    for line in lines:
+        # the substring prefilter, inlined: most lines stop here
+        if ("kill" in line or "Kill" in line or "oom" in line or "task_memcg" in line or ",task=" in line
+                or "sending SIG" in line or 'MESSAGE":[' in line or 'MESSAGE" : [' in line):
+            yield from feed_line(split_line(line, year, now))
+    yield from parser.close()
+
+
+def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None):
+    """Yield the candidate lines (bytes) of a binary file object, reading it in chunks.
+
+    Each needle is searched with bytes.find over the whole chunk (C speed, one pass per needle): ``ill`` preceded
+    by K/k (Killed, Kill, kill, killed, oom-kill, oom-killer, killing: kernel lines, systemd's unit reports, systemd-oomd)
+    and ``oom`` (the reaper, summary pieces, and earlyoom's lines through their ``earlyoom[pid]:`` syslog tag; journal
+    JSON goes through ``parse_lines``). Only the lines around hits are cut out and decoded. The two
+    lines after an ``oom-kill:`` summary that lacks its ``,uid=`` end come along too: they may hold its split
+    continuation (``,task_memcg=...``), which contains no needle of its own."""
+    needles = (b"ill", b"oom")
+    tail = b""
+    follow = 0
+    while True:
+        block = handle.read(chunk_size)
+        if not block:
+            if tail:
+                block, tail = tail + b"\n", b""
+            else:
+                return
+        else:
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                tail += block
+                continue
+            block, tail = tail + block[:cut + 1], block[cut + 1:]
+        size = len(block)
+        find = block.find
+        if counter is not None:
+            counter[0] += block.count(b"\n")
+        done = 0  # everything before this offset has been handed out
+        while follow and done < size:
+            end = find(b"\n", done)
+            end = size if end < 0 else end
+            yield block[done:end]
+            done = end + 1
+            follow -= 1
+        positions = []
+        for needle in needles:
+            pos = find(needle, done)
+            positions.append(size if pos < 0 else pos)
+        while True:
+            hit = min(positions)
+            if hit >= size:
+                break
+            idx = positions.index(hit)
+            if idx == 0 and block[hit - 1:hit] not in (b"K", b"k"):
+                pos = find(b"ill", hit + 1)  # "still", "will", "fill": not ours
+                positions[0] = size if pos < 0 else pos
+                continue
+            start = block.rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            if end < 0:
+                end = size
+            line = block[start:end]
+            yield line
+            done = end + 1
+            if b"oom-kill:" in line and b",uid=" not in line:
+                follow = 2
+            while follow and done < size:
+                nxt = find(b"\n", done)
+                nxt = size if nxt < 0 else nxt
+                yield block[done:nxt]
+                done = nxt + 1
+                follow -= 1
+            for idx, pos in enumerate(positions):
+                if pos < done:
+                    pos = find(needles[idx], done)
+                    positions[idx] = size if pos < 0 else pos
+
+
+def parse_file(path_or_handle, source=None, boot_time=None, boot_id=None, year=None, now=None, keep_raw=True,
+               chunk_size=CHUNK_SIZE, counter=None):
+    """Yield event records from a log file (path, ``.gz`` path, or binary file object), read in chunks.
+
+    Journal JSON is read through ``parse_lines``. Raises OSError/IOError when the file cannot be opened or read
+    (the readers catch it)."""
+    if isinstance(path_or_handle, (str, bytes)):
+        path = path_or_handle.decode() if isinstance(path_or_handle, bytes) else path_or_handle
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            yield from parse_file(handle, source or "file:" + path, boot_time, boot_id, year, now, keep_raw,
+                                  chunk_size, counter)
+        return
+    parser = KillParser(source or "file", boot_time, boot_id, year, now, keep_raw)
+    feed_line = parser.feed_line
+    for raw in _candidate_lines(path_or_handle, chunk_size, counter):
+        yield from feed_line(split_line(raw.decode("utf-8", "replace"), year, now))
+    yield from parser.close()
+
+
+# -- merging --------------------------------------------------------------------------------------------
+def _same_kill(a, b, tolerance):
+    if a["boot_id"] and b["boot_id"] and a["boot_id"] != b["boot_id"]:
+        return False
+    ma, mb = a["monotonic"], b["monotonic"]
+    if ma is not None and mb is not None and a["boot_id"] and a["boot_id"] == b["boot_id"]:
+        return abs(ma - mb) <= 1.0
+    ta, tb = a["timestamp"], b["timestamp"]
+    if ta is not None and tb is not None:
+        return abs(ta - tb) <= tolerance
+    if ma is not None and mb is not None:
+        return abs(ma - mb) <= 1.0
+    return True
+
+
+def _absorb(into, other):
+    for key in RECORD_KEYS:
+        if key in ("sources", "raw"):
+            continue
+        if key in ("group_kill", "reaped", "unit_reported"):
+            into[key] = bool(into[key] or other[key])
+        elif into[key] is None and other[key] is not None:
+            into[key] = other[key]
+    for src in other["sources"]:
+        if src not in into["sources"]:
+            into["sources"].append(src)
+    for line in other["raw"]:
+        if len(into["raw"]) < MAX_RAW_LINES and line not in into["raw"]:
+            into["raw"].append(line)
+
+
+def _unit_matches(rec, unit):
+    if not unit:
+        return False
+    if rec["unit"] == unit or rec["slice"] == unit:
+        return True
+    for path in (rec["task_memcg"], rec["oom_memcg"]):
+        if path and unit in path.split("/"):
+            return True
+    return False
+
+
+def _delta(a, b):
+    """b - a in seconds (wall clock, else monotonic within one boot), or None."""
+    if a["timestamp"] is not None and b["timestamp"] is not None:
+        return b["timestamp"] - a["timestamp"]
+    if a["monotonic"] is not None and b["monotonic"] is not None and (not a["boot_id"] or a["boot_id"] == b["boot_id"]):
+        return b["monotonic"] - a["monotonic"]
+    return None
+
+
+def _attach_reports(kills, reports, window_before, window_after, tolerance, create):
+    """Fold systemd's unit reports into the kill they describe; unmatched ones become one record per burst."""
+    orphans = []
+    matched = []
+    for rep in reports:
+        best = None
+        best_score = None
+        for rec in kills:
+            if rec["killer"] != rep["killer"]:
+                continue
+            delta = _delta(rec, rep)
+            if delta is None or delta < -window_before - tolerance or delta > window_after + tolerance:
+                continue
+            if _unit_matches(rec, rep["unit"]):
+                score = (0, abs(delta))
+            elif rec["unit"] is None and rec["task_memcg"] is None:
+                score = (1, abs(delta))
+            else:
+                continue
+            if best_score is None or score < best_score:
+                best, best_score = rec, score
+        if best is not None:
+            if rep["_event"] == "oomd_count":
+                best["processes_killed"] = rep["processes_killed"]
+            else:
+                best["unit_reported"] = True
+            if best["unit"] is None and rep["unit"] and not rep["unit"].startswith("user@"):
+                best["unit"] = rep["unit"]
+            _absorb(best, dict(rep, unit=best["unit"]))
+            matched.append((rep, best))
+        elif create:
+            orphans.append(rep)
+    made = []
+    for rep in orphans:
+        # a burst of reports at one instant (nested units: user@1000.service and the app's unit) is one kill
+        burst = [kill for other, kill in matched if _delta(other, rep) is not None and abs(_delta(other, rep)) <= 1.0]
+        if burst:
+            _absorb(burst[0], dict(rep, unit=burst[0]["unit"]))
+            continue
+        for rec in made:
+            delta = _delta(rec, rep)
+            if delta is not None and abs(delta) <= 1.0:
+                if rec["unit"] and rec["unit"].startswith("user@") and rep["unit"]:
+                    rec["unit"] = rep["unit"]
+                _absorb(rec, rep)
+                break
+        else:
+            made.append(dict(rep, sources=list(rep["sources"]), raw=list(rep["raw"])))
+    kills.extend(made)
+
+
+def merge_records(*lists, **kwargs):
+    """Merge event records from any number of sources into one record per kill (see the dedup key above).
+
+    Pass the most trusted source first (the journal: exact wall-clock times); its values win where sources
+    disagree. ``tolerance`` (keyword, seconds, default 3) is the wall-clock window of the dedup key.
+    Returns the kills sorted by time, with internal keys removed and ``time`` filled in."""
+    tolerance = float(kwargs.get("tolerance", 3.0))
+    kills, reaps, reports, results, counts = [], [], [], [], []
+    index = {}
+    for records in lists:
+        for rec in records:
+            event = rec.get("_event", "kill")
+            if event == "reaped":
+                reaps.append(rec)
+                continue
+            if event == "unit_report":
+                reports.append(rec)
+                continue
+            if event == "unit_result":
+                results.append(rec)
+                continue
+            if event == "oomd_count":
+                counts.append(rec)
+                continue
+            if rec["killer"] == "systemd-oomd":
+                key = (rec["killer"], rec["task_memcg"])
+            else:
+                key = (rec["killer"], rec["pid"], rec["comm"])
+            window = 60.0 if rec["killer"] == "earlyoom" else tolerance
+            for seen in index.get(key, ()):
+                if _same_kill(seen, rec, window):
+                    if rec["killer"] == "earlyoom" and rec["signal"] == "SIGKILL":
+                        seen["signal"] = "SIGKILL"
+                    _absorb(seen, rec)
+                    break
+            else:
+                copy = dict(rec, sources=list(rec["sources"]), raw=list(rec["raw"]))
+                copy["_event"] = "kill"
+                index.setdefault(key, []).append(copy)
+                kills.append(copy)
+    for rep in reaps:
+        for rec in index.get(("kernel", rep["pid"], rep["comm"]), ()):
+            delta = _delta(rec, rep)
+            if delta is None or -tolerance <= delta <= 120:
+                rec["reaped"] = True
+                _absorb(rec, rep)
+                break
+        else:
+            rep = dict(rep, _event="kill")
+            index.setdefault(("kernel", rep["pid"], rep["comm"]), []).append(rep)
+            kills.append(rep)
+    _attach_reports(kills, reports, 5.0, 5.0, 0.0, True)
+    _attach_reports(kills, counts, 5.0, 5.0, 0.0, True)
+    _attach_reports(kills, results, 0.0, 600.0, tolerance, True)
+    out = []
+    for rec in kills:
+        rec = dict(rec)
+        for key in [k for k in rec if k.startswith("_")]:
+            del rec[key]
+        rec["time"] = iso_time(rec["timestamp"])
+        out.append(rec)
+    out.sort(key=lambda r: (r["timestamp"] is None, r["timestamp"] or 0.0, r["monotonic"] or 0.0))
+    return out
+
+
+def filter_since(records, since):
+    """Keep records at or after ``since`` (epoch seconds, or anything ``parse_since`` reads).
+
+    Records whose time is unknown are kept (they cannot be shown to be older)."""
+    limit = parse_since(since)
+    if limit is None:
+        return list(records)
+    return [r for r in records if r["timestamp"] is None or r["timestamp"] >= limit]
+
+
+def filter_cgroup(records, prefix):
+    """Keep kills whose memory cgroup lies at or under ``prefix`` (a container's own cgroup path).
+
+    A record without a known cgroup is dropped: inside a container that sees the host's log it cannot be
+    attributed to the container."""
+    if not prefix or prefix == "/":
+        return list(records)
+    prefix = "/" + prefix.strip("/")
+    kept = []
+    for rec in records:
+        path = rec["task_memcg"] or rec["oom_memcg"]
+        if path and (path == prefix or path.startswith(prefix + "/")):
+            kept.append(rec)
+    return kept
+
+
+# -- source readers: never raise; each returns (events, status) -----------------------------------------
+def _status(name, **values):
+    status = {"source": name, "available": False, "lines": 0, "kills": 0, "reason": None}
+    status.update(values)
+    return status
+
+
+def _run(run_command, cmd):
+    try:
+        return run_command(cmd)
+    except Exception as exc:  # pylint: disable=broad-except
+        return 127, "", str(exc)
+
+
+def _kills_in(events):
+    return sum(1 for e in events if e.get("_event", "kill") == "kill")
+
+
+_NO_JOURNAL = ("No journal files were found", "-- No entries --")
+
+
+def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl", keep_raw=True):
+    """Read kills from the journal: ``journalctl -k -o json`` plus the user-space killers' and systemd's lines.
+
+    ``run_command(argv) -> (rc, stdout, stderr)``. An empty journal ("No journal files were found" /
+    "-- No entries --" with exit 0, or no output at all for the kernel) is reported as unavailable."""
+    events = []
+    since_epoch = None
+    try:
+        since_epoch = parse_since(since)
+    except ValueError as exc:
+        return events, _status("journal", reason=str(exc))
+    base = [journalctl, "--no-pager", "-o", "json"]
+    if since_epoch is not None:
+        base.append("--since=@%d" % int(since_epoch))
+    rc, out, err = _run(run_command, base + ["-k"])
+    text = (out or "") + (err or "")
+    if rc != 0:
+        return events, _status("journal", reason="journalctl -k failed (rc=%s): %s" % (rc, (err or out or "").strip()[:200]))
+    if not (out or "").lstrip().startswith("{"):
+        # "No journal files were found." / "-- No entries --" with exit 0: no journal to read here
+        found = [marker for marker in _NO_JOURNAL if marker in text]
+        why = "journal unavailable: %s" % (found[0] if found else ((err or out or "").strip()[:200] or "journalctl -k printed nothing"))
+        return events, _status("journal", reason=why)
+    lines = out.splitlines()
+    events.extend(parse_lines(lines, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
+    count = len(lines)
+    # user-space killers and systemd's per-unit reports (system manager and user managers)
+    rc2, out2, err2 = _run(run_command, base + ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"])
+    note = None
+    if rc2 == 0 and (out2 or "").lstrip().startswith("{"):
+        lines2 = out2.splitlines()
+        count += len(lines2)
+        events.extend(parse_lines(lines2, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
+    elif rc2 != 0:
+        note = "user-space killers not read: rc=%s %s" % (rc2, (err2 or "").strip()[:120])
+    return events, _status("journal", available=True, lines=count, kills=_kills_in(events), reason=note)
+
+
+def _restrict_reason(default):
+    try:
+        with open("/proc/sys/kernel/dmesg_restrict") as handle:
+            if handle.read().strip() == "1":
+                return default + " (kernel.dmesg_restrict=1 needs CAP_SYSLOG)"
+    except (IOError, OSError):
+        pass
+    return default
+
+
+def read_dmesg(run_command, boot_time_value=None, dmesg="dmesg", keep_raw=True):
+    """Read kills from ``dmesg`` (monotonic stamps, converted with the boot time). Never raises."""
+    if boot_time_value is None:
+        boot_time_value = boot_time()
+    rc, out, err = _run(run_command, [dmesg])
+    if rc != 0:
+        reason = "dmesg failed (rc=%s): %s" % (rc, (err or out or "").strip()[:200])
+        if "not permitted" in (err or "") or "denied" in (err or ""):
+            reason = _restrict_reason(reason)
+        return [], _status("dmesg", reason=reason)
+    lines = out.splitlines()
+    events = list(parse_lines(lines, "dmesg", boot_time_value, current_boot_id(), keep_raw=keep_raw))
+    return events, _status("dmesg", available=True, lines=len(lines), kills=_kills_in(events))
+
+
+def _kmsg_lines(fd, counter):
+    while True:
+        try:
+            data = os.read(fd, 8192)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # the record was overwritten while we read: skip to the next
+                continue
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                return
+            raise
+        if not data:
+            return
+        counter[0] += 1
+        yield data.decode("utf-8", "replace").split("\n", 1)[0]
+
+
+def read_kmsg(path="/dev/kmsg", boot_time_value=None, keep_raw=True):
+    """Read kills from /dev/kmsg without blocking (until EAGAIN). Never raises."""
+    if boot_time_value is None:
+        boot_time_value = boot_time()
+    counter = [0]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        reason = "cannot open %s: %s" % (path, exc.strerror)
+        if exc.errno in (errno.EPERM, errno.EACCES):
+            reason = _restrict_reason(reason)
+        return [], _status("kmsg", reason=reason)
+    try:
+        events = list(parse_lines(_kmsg_lines(fd, counter), "kmsg", boot_time_value, current_boot_id(),
+                                  keep_raw=keep_raw))
+    except OSError as exc:
+        return [], _status("kmsg", lines=counter[0], reason="reading %s failed: %s" % (path, exc.strerror))
+    finally:
+        os.close(fd)
+    return events, _status("kmsg", available=True, lines=counter[0], kills=_kills_in(events))
+
+
+_RE_ROTATED = re.compile(r"\.\d+(?:\.gz)?$|\.gz$")
+
+
+def expand_rotated(paths):
+    """Each path followed by its rotated siblings (``.1``, ``.2.gz``...), oldest last, existing files only."""
+    out = []
+    for path in paths:
+        found = [path] if os.path.exists(path) else []
+        siblings = [p for p in glob.glob(glob.escape(path) + ".*") if _RE_ROTATED.search(p[len(path):])]
+
+        def order(p, base=path):
+            digits = re.match(r"\.(\d+)", p[len(base):])
+            return int(digits.group(1)) if digits else 0
+        found.extend(sorted(siblings, key=order))
+        for p in found:
+            if p not in out:
+                out.append(p)
+    return out
+
+
+DEFAULT_LOG_FILES = ("/var/log/kern.log", "/var/log/messages")
+
+
+def read_log_files(paths=DEFAULT_LOG_FILES, since=None, keep_raw=True, rotated=True):
+    """Read kills from syslog files (plain or .gz, rotated siblings included). Never raises.
+
+    Returns (events, status) where status lists each file read and why others were not."""
+    events = []
+    files = []
+    try:
+        since_epoch = parse_since(since)
+    except ValueError as exc:
+        return events, _status("files", reason=str(exc), files=files)
+    candidates = expand_rotated(paths) if rotated else [p for p in paths if os.path.exists(p)]
+    missing = [p for p in paths if not os.path.exists(p)]
+    lines = 0
+    for path in candidates:
+        entry = {"path": path, "read": False, "reason": None}
+        try:
+            mtime = os.stat(path).st_mtime
+            if since_epoch is not None and mtime < since_epoch:
+                entry["reason"] = "older than since"
+                files.append(entry)
+                continue
+            # syslog stamps have no year: resolve them against the file's own modification time
+            counter = [0]
+            found = list(parse_file(path, "file:" + path, now=mtime + 86400, keep_raw=keep_raw, counter=counter))
+            entry["read"] = True
+            entry["lines"] = counter[0]
+            lines += counter[0]
+            events.extend(found)
+        except (IOError, OSError, EOFError, ValueError) as exc:
+            entry["reason"] = str(exc)
+        files.append(entry)
+    for path in missing:
+        files.append({"path": path, "read": False, "reason": "not found"})
+    ok = any(f["read"] for f in files)
+    status = _status("files", available=ok, lines=lines, kills=_kills_in(events), files=files,
+                     reason=None if ok else "no readable log file among %s" % ", ".join(paths))
+    return events, status

@@ -1,0 +1,325 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""Assemble ``ansible_facts.oom`` (the contract in docs/oom_facts.md) from the shared module_utils.
+
+The ``oom_facts`` module is argument handling plus :func:`collect`; the benchmark times :func:`process_facts`
+(the process table with both ranks), which is what dominates the module's run time.
+Nothing here fails because a source is missing: every part degrades to None/[] and says why where it can.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import time
+
+from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log as klog
+from ansible_collections.oomguard.linux.plugins.module_utils import _memory as mem
+from ansible_collections.oomguard.linux.plugins.module_utils import _procfs as procfs
+from ansible_collections.oomguard.linux.plugins.module_utils import _swap as swap
+from ansible_collections.oomguard.linux.plugins.module_utils import _systemd as systemd
+
+SCHEMA = 1
+SOURCES = ("journal", "dmesg", "kmsg", "files")
+SHOW_PROPS = ("Id", "LoadState", "MainPID", "ControlGroup", "OOMScoreAdjust", "MemoryMax", "MemoryHigh", "OOMPolicy",
+              "ManagedOOMPreference", "ActiveState")
+MAX_UNITS = 50
+MAX_CGROUP_MEMBERS = 20000
+PROCESS_KEYS = ("rank", "cgroup_rank", "pid", "ppid", "comm", "uid", "user", "rss_kb", "swap_kb", "pgtables_kb",
+                "oom_score", "oom_score_adj", "unit", "slice", "container_id", "memcg", "limit_memcg", "memcg_limit_bytes")
+
+
+def _iso(epoch):
+    if epoch is None:
+        return None
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).astimezone().isoformat()
+
+
+# ------------------------------------------------------------------------------------------------ processes
+class CgroupRanker(object):
+    """``cgroup_rank`` of processes: their position in the victim order of a cgroup OOM in their nearest
+    memory-limited cgroup, computed as mm/oom_kill.c does (see ``_memory.oom_badness``), with the adjustment scaled
+    by that cgroup's ``mem_cgroup_get_max()`` instead of the machine's memory."""
+
+    def __init__(self, reader, total_swap_pages, vm_swappiness, proc_root=procfs.PROC_ROOT):
+        self.reader = reader
+        self.total_swap_pages = total_swap_pages
+        self.vm_swappiness = vm_swappiness
+        self.proc_root = proc_root
+        self._ranks = {}
+
+    def _members(self, path, limits):
+        totalpages = mem.cgroup_totalpages(limits, self.total_swap_pages, self.reader.version, self.vm_swappiness)
+        candidates = []
+        for pid in self.reader.procs(path)[:MAX_CGROUP_MEMBERS]:
+            try:
+                with procfs.ProcessHandle(pid, self.proc_root) as handle:
+                    if handle.is_kernel_thread:
+                        continue
+                    status = handle.status
+                    adj = handle.oom_score_adj
+            except (procfs.ProcError, OSError, ValueError):
+                continue
+            rss = procfs.status_kb(status, "VmRSS")
+            if rss is None:  # zombie: no mm, nothing to kill
+                continue
+            badness = mem.badness_from_kb(rss, procfs.status_kb(status, "VmSwap"), procfs.status_kb(status, "VmPTE"),
+                                          adj, totalpages)
+            candidates.append({"pid": pid, "badness": badness, "rss_kb": rss})
+        return mem.rank_by_badness(candidates)
+
+    def rank(self, memory_cgroup):
+        """``(limit_cgroup, limit_bytes, {pid: rank})`` for a process's memory cgroup path."""
+        path, limits = self.reader.nearest_limited(memory_cgroup)
+        if path is None:
+            return None, None, {}
+        if path not in self._ranks:
+            self._ranks[path] = self._members(path, limits)
+        return path, limits["memory_max"], self._ranks[path]
+
+
+def _shape(row, ranker, include_cmdline):
+    out = dict((key, row.get(key)) for key in PROCESS_KEYS)
+    out["memcg"] = row.get("memory_cgroup")
+    out["swap_kb"] = row.get("swap_kb") or 0
+    if ranker is not None and out["memcg"]:
+        limit_path, limit_bytes, ranks = ranker.rank(out["memcg"])
+        out["limit_memcg"] = limit_path
+        out["memcg_limit_bytes"] = limit_bytes
+        out["cgroup_rank"] = ranks.get(row["pid"])
+    if include_cmdline:
+        out["cmdline"] = " ".join(row.get("cmdline") or [])
+    return out
+
+
+def process_facts(top=20, names=None, units=None, watch=None, include_cmdline=False, reader=None,
+                  total_swap_pages=0, vm_swappiness=60, proc_root=procfs.PROC_ROOT) -> dict:
+    """``{"processes", "watched", "process_count", "comms"}``: the ranked table (``_procfs.scan_process_table``)
+    with ``cgroup_rank``, ``memcg`` and the limit of the nearest memory-limited cgroup filled in."""
+    table = procfs.scan_process_table(top=top, names=names or None, units=units or None, watch=watch or None,
+                                      include_cmdline=include_cmdline, proc_root=proc_root)
+    ranker = CgroupRanker(reader, total_swap_pages, vm_swappiness, proc_root) if reader is not None and reader.available else None
+    return {
+        "processes": [_shape(row, ranker, include_cmdline) for row in table["rows"]],
+        "watched": [_shape(row, ranker, include_cmdline) for row in table["watched"]],
+        "process_count": table["count"],
+        "comms": table["comms"],
+    }
+
+
+# ------------------------------------------------------------------------------------------------ kills
+def container_cgroup(proc_root=procfs.PROC_ROOT):
+    """The memory cgroup of this container (pid 1's, without systemd's ``/init.scope``) when we run in one that
+    shares the host's cgroup paths, else None. Container detection: /run/.containerenv, /.dockerenv, or
+    ``container=`` in pid 1's environment."""
+    in_container = os.path.exists("/run/.containerenv") or os.path.exists("/.dockerenv")
+    if not in_container:
+        try:
+            with open(os.path.join(proc_root, "1", "environ"), "rb") as handle:
+                in_container = any(v.startswith(b"container=") for v in handle.read().split(b"\0"))
+        except (IOError, OSError):
+            in_container = False
+    if not in_container:
+        return None
+    try:
+        with open(os.path.join(proc_root, "1", "cgroup"), "rb") as handle:
+            entries = procfs.parse_cgroup(handle.read())
+    except (IOError, OSError):
+        return None
+    path = procfs.memory_cgroup_path(entries) or ""
+    for tail in ("/init.scope",):
+        if path.endswith(tail):
+            path = path[:-len(tail)]
+    return path if path not in ("", "/") else None
+
+
+def _source_status(status):
+    """A reader's status dict in the contract's shape (``status``: read/unavailable/error) plus its details."""
+    out = dict(status)
+    out.pop("source", None)
+    reason = status.get("reason") or ""
+    if status.get("available"):
+        out["status"] = "read"
+    elif "failed" in reason and "unavailable" not in reason:
+        out["status"] = "error"
+    else:
+        out["status"] = "unavailable"
+    return out
+
+
+def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since="7d", boot_time=None,
+               proc_root=procfs.PROC_ROOT) -> dict:
+    """``{"kills": [...], "kill_count": int, "sources": {...}}`` from the kernel log sources asked for.
+
+    ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None."""
+    statuses = {}
+    found = {}
+    boot = klog.boot_time() if boot_time is None else boot_time
+    for name in SOURCES:
+        if name not in sources:
+            statuses[name] = {"status": "skipped", "lines": 0, "kills": 0, "reason": "not in sources"}
+            continue
+        try:
+            if name == "journal":
+                binary = get_bin_path("journalctl")
+                if not binary:
+                    statuses[name] = {"status": "unavailable", "lines": 0, "kills": 0, "reason": "journalctl not found"}
+                    continue
+                events, status = klog.read_journal(run_command, since=since, boot_time=boot, journalctl=binary)
+            elif name == "dmesg":
+                binary = get_bin_path("dmesg")
+                if not binary:
+                    statuses[name] = {"status": "unavailable", "lines": 0, "kills": 0, "reason": "dmesg not found"}
+                    continue
+                events, status = klog.read_dmesg(run_command, boot, dmesg=binary)
+            elif name == "kmsg":
+                events, status = klog.read_kmsg(boot_time_value=boot)
+            else:
+                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since)
+        except Exception as exc:  # pylint: disable=broad-except
+            # a parser bug on one odd line must not cost the facts of the other sources
+            statuses[name] = {"status": "error", "lines": 0, "kills": 0, "reason": "%s: %s" % (type(exc).__name__, exc)}
+            continue
+        found[name] = events
+        statuses[name] = _source_status(status)
+    # the journal first: its wall-clock times are exact and win in the merge
+    kills = klog.merge_records(*[found[name] for name in SOURCES if name in found])
+    kills = klog.filter_since(kills, since)
+    prefix = container_cgroup(proc_root)
+    if prefix:
+        before = len(kills)
+        kills = klog.filter_cgroup(kills, prefix)
+        for name in found:
+            statuses[name]["container_cgroup"] = prefix
+            statuses[name]["dropped_outside_container"] = before - len(kills)
+    return {"kills": kills, "kill_count": len(kills), "sources": statuses}
+
+
+# ------------------------------------------------------------------------------------------------ systemd view
+def _main_pid_adj(main_pid, proc_root):
+    if not main_pid:
+        return None
+    try:
+        with procfs.ProcessHandle(main_pid, proc_root) as handle:
+            return handle.oom_score_adj
+    except (procfs.ProcError, OSError, ValueError):
+        return None
+
+
+def unit_view(props, layout, proc_root=procfs.PROC_ROOT, cgroup_root=mem.CGROUP_ROOT) -> dict:
+    """One entry of ``units``: configured values from ``systemctl show`` beside what the kernel enforces."""
+    main_pid = systemd.show_value_int(props.get("MainPID")) or None
+    configured = {
+        "OOMScoreAdjust": systemd.show_value_int(props.get("OOMScoreAdjust")),
+        "MemoryMax": props.get("MemoryMax") or None,
+        "MemoryHigh": props.get("MemoryHigh") or None,
+        "OOMPolicy": props.get("OOMPolicy") or None,
+    }
+    control_group = props.get("ControlGroup") or None
+    enforced_files = systemd.enforced_memory(control_group, ("MemoryMax", "MemoryHigh"), cgroup_root) if control_group else \
+        {"values": {}, "unsupported": []}
+    limit = enforced_files["values"].get("MemoryMax")
+    high = enforced_files["values"].get("MemoryHigh")
+    enforced = {
+        "oom_score_adj": _main_pid_adj(main_pid, proc_root),
+        "memory_limit_bytes": limit if isinstance(limit, int) else None,
+        "memory_high_enforced": isinstance(high, int),
+    }
+    mismatches = []
+    want_adj = configured["OOMScoreAdjust"]
+    if main_pid and want_adj is not None and enforced["oom_score_adj"] is not None and want_adj != enforced["oom_score_adj"]:
+        mismatches.append("OOMScoreAdjust=%d configured, but MainPID %d runs with oom_score_adj %d"
+                          % (want_adj, main_pid, enforced["oom_score_adj"]))
+    want_max = systemd.show_value_bytes(configured["MemoryMax"])
+    if control_group and "MemoryMax" in enforced_files.get("files", {}):
+        if isinstance(want_max, int) and (limit == "infinity" or abs(limit - want_max) >= mem.PAGE_SIZE):
+            mismatches.append("MemoryMax=%s configured, but the cgroup's limit is %s" % (want_max, limit))
+        elif want_max == "infinity" and isinstance(limit, int):
+            mismatches.append("MemoryMax=infinity configured, but the cgroup is limited to %d bytes" % limit)
+    want_high = systemd.show_value_bytes(configured["MemoryHigh"])
+    if isinstance(want_high, int):
+        if "MemoryHigh" in enforced_files.get("unsupported", []) or layout.get("memory") == "v1":
+            mismatches.append("MemoryHigh=%s configured, but cgroup v1 has no memory.high: it has no effect" % want_high)
+        elif control_group and not isinstance(high, int):
+            mismatches.append("MemoryHigh=%s configured, but the cgroup's memory.high is %s" % (want_high, high))
+    return {"unit": props.get("Id"), "main_pid": main_pid, "configured": configured, "enforced": enforced,
+            "mismatches": mismatches}
+
+
+def systemd_view(show, unit_names, layout, proc_root=procfs.PROC_ROOT) -> list:
+    """``units`` fact for ``unit_names`` (deduplicated, at most MAX_UNITS); ``show(unit, props) -> dict``."""
+    result = []
+    seen = set()
+    for name in unit_names:
+        if not name or name in seen or len(seen) >= MAX_UNITS:
+            continue
+        seen.add(name)
+        props = show(name, SHOW_PROPS)
+        if not props or props.get("LoadState") == "not-found":
+            continue
+        props.setdefault("Id", name)
+        result.append(unit_view(props, layout, proc_root))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ everything
+def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT) -> dict:
+    """The whole ``ansible_facts.oom`` dict for the module's parameters.
+
+    ``run_command(argv) -> (rc, out, err)``, ``get_bin_path(name)``, ``show(unit, props) -> dict`` come from the
+    AnsibleModule (``_systemd.show_properties``)."""
+    now = time.time()
+    btime = mem.read_btime(proc_root)
+    facts = {
+        "schema": SCHEMA,
+        "collected_at": _iso(int(now)),
+        "kernel": os.uname()[2],
+        "boot_id": mem.read_boot_id(proc_root),
+        "boot_time": _iso(btime),
+        "uptime_s": mem.read_uptime(proc_root),
+    }
+    layout = mem.read_cgroup_layout(proc_root)
+    facts["cgroup"] = {"layout": layout["layout"], "memory": layout["memory"]}
+    try:
+        meminfo = swap.read_meminfo(os.path.join(proc_root, "meminfo"))
+    except (IOError, OSError):
+        meminfo = {}
+    try:
+        swaps = swap.read_proc_swaps(os.path.join(proc_root, "swaps"))
+    except (IOError, OSError):
+        swaps = []
+    facts["memory"] = mem.memory_summary(meminfo, swaps)
+    facts["sysctl"] = mem.read_sysctls(proc_root)
+    facts["pressure"] = mem.read_pressure(proc_root)
+    reader = mem.MemoryCgroups.from_layout(layout)
+
+    def unit_of(path):
+        names = systemd.unit_from_cgroup_path(path)
+        return names["unit"] or names["slice"]
+
+    facts["counters"] = {"oom_kill": mem.read_vmstat_oom_kill(proc_root), "cgroups": reader.walk_counters(unit_of)}
+    page_kb = mem.PAGE_SIZE // 1024
+    total_swap_pages = (facts["memory"]["swap_total_kb"] or 0) // page_kb
+    table = process_facts(params.get("top", 20), params.get("name"), params.get("unit"), params.get("watch"),
+                          params.get("include_cmdline", False), reader, total_swap_pages,
+                          facts["sysctl"].get("vm.swappiness") or 0, proc_root)
+    running = systemd.systemd_running()
+    killers = mem.killers_from_comms(table["comms"])
+    if running:
+        for key, unit in mem.KILLER_UNITS.items():
+            if not killers[key]:
+                killers[key] = show(unit, ("ActiveState",)).get("ActiveState") in ("active", "activating", "reloading")
+    facts["killers"] = killers
+    facts["cap_sys_resource"] = procfs.has_cap_sys_resource(proc_root)
+    facts["systemd"] = running
+    facts["process_count"] = table["process_count"]
+    facts["processes"] = table["processes"]
+    facts["watched"] = table["watched"]
+    facts.update(kill_facts(run_command, get_bin_path, params.get("sources") or SOURCES, params.get("log_files"),
+                            params.get("since"), proc_root=proc_root))
+    if running:
+        names = [p["unit"] for p in facts["processes"] + facts["watched"] if p.get("unit")]
+        names = list(params.get("units") or []) + names
+        facts["units"] = systemd_view(show, names, layout, proc_root)
+    else:
+        facts["units"] = []
+    return facts

@@ -1,0 +1,672 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: oom_facts
+short_description: Who the OOM killer kills next, who it killed, and how close the host is
+version_added: 0.1.0
+description:
+  - Returns C(ansible_facts.oom) with the processes in the order the kernel would kill them, the kills found in the
+    kernel log (journal, C(dmesg), C(/dev/kmsg), log files), the OOM counters, memory pressure and the settings that
+    steer the OOM killer, and a systemd view that compares configured with enforced values.
+  - Replaces C(dmesg -T | grep -i killed), C(journalctl -k | grep -i "out of memory") and
+    C(ps -eo pid,comm,oom_score,oom_score_adj --sort=-oom_score) (whose column names procps 4 no longer accepts).
+  - Two ranks per process. C(rank) is the kill order of a machine-wide OOM (the kernel's C(oom_score), ties broken by
+    rss). C(cgroup_rank) is the order within the process's nearest memory-limited cgroup, computed like the kernel's
+    the C(oom_badness) function for a cgroup OOM (rss + swap + page tables, with C(oom_score_adj) scaled by the cgroup's limit).
+  - Read-only. It never fails because a log source is unavailable; C(sources) says what was read and why not.
+  - Can run inside fact gathering. Set C(facts_modules = ansible.builtin.setup, oomguard.linux.oom_facts) in
+    C(ansible.cfg) (or C(ANSIBLE_FACTS_MODULES)) and C(gather_facts) brings C(ansible_facts.oom) along.
+author: oomguard.linux contributors (@oomguard)
+options:
+  top:
+    description:
+      - How many processes to return in RV(ansible_facts.oom.processes), in kill order. V(0) returns every process.
+      - Ranking reads only cheap C(/proc) files for every process; the other files are read for the returned rows only.
+    type: int
+    default: 20
+  include_cmdline:
+    description:
+      - Add each returned process's command line (arguments joined by spaces) as C(cmdline).
+    type: bool
+    default: false
+  name:
+    description:
+      - Only return processes with one of these names (the 15-character C(comm), or the executable's basename).
+      - Ranks stay those of the whole table.
+    type: list
+    elements: str
+    default: []
+  unit:
+    description:
+      - Only return processes of these systemd units (C(nginx.service), C(session-3.scope)).
+    type: list
+    elements: str
+    default: []
+  watch:
+    description:
+      - Process names or unit names (with their C(.service), C(.scope), C(.slice) suffix) whose processes are always
+        returned in RV(ansible_facts.oom.watched) with their ranks, whatever O(top) is. For critical services.
+    type: list
+    elements: str
+    default: []
+  since:
+    description:
+      - Oldest kill to return. An age (V(7d), V(24h), V(30m)), an ISO date or date-time (V(2026-11-27),
+        V(2026-11-27T12:00:00+00:00)), or V(@EPOCH).
+      - Kills of earlier boots come from the journal and log files only.
+    type: str
+    default: 7d
+  sources:
+    description:
+      - Kernel log sources to read. A kill seen by several sources is returned once.
+      - V(journal) is C(journalctl -k) plus the lines of systemd-oomd, earlyoom and systemd's own per-unit reports.
+        V(dmesg) and V(kmsg) read the kernel ring buffer (current boot). V(files) reads O(log_files).
+    type: list
+    elements: str
+    choices: [journal, dmesg, kmsg, files]
+    default: [journal, dmesg, kmsg, files]
+  log_files:
+    description:
+      - Syslog files to read for V(files), with their rotated siblings (C(.1), C(.2.gz)).
+    type: list
+    elements: path
+    default: [/var/log/kern.log, /var/log/messages]
+  units:
+    description:
+      - Units to add to RV(ansible_facts.oom.units), the systemd view, beside the units of the returned processes.
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The module only reads; check mode returns the same facts.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+    details: Nothing is ever changed.
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: linux
+notes:
+  - Kernel threads are never listed. A process that exits during the scan drops out.
+  - O(since) does not apply to the process table, the counters or pressure.
+  - Inside a container that sees the host's kernel log (a privileged container), only kills whose memory cgroup lies
+    under the container's own are returned; RV(ansible_facts.oom.sources) then carries C(container_cgroup).
+  - systemd-oomd ignores C(oom_score_adj) and kills whole cgroups (it honours C(ManagedOOMPreference=)); RV(ansible_facts.oom.killers)
+    says whether it or earlyoom run.
+  - C(rank) uses the kernel's C(oom_score). It is scaled to 0..2000, so many small processes tie; they are ordered by rss.
+seealso:
+  - module: oomguard.linux.oom_score_adj
+    description: Change a running process's oom_score_adj.
+  - name: The kernel's OOM killer (mm/oom_kill.c)
+    description: the C(oom_badness) function is the arithmetic behind both ranks.
+    link: https://www.kernel.org/doc/gorman/html/understand/understand016.html
+"""
+
+EXAMPLES = r"""
+# Ad hoc, from the command line:
+#   ansible all -m oomguard.linux.oom_facts
+#   ansible all -m oomguard.linux.oom_facts -a 'top=5 since=24h'
+#   ansible web -m oomguard.linux.oom_facts -a 'watch=postgres,nginx.service top=0 include_cmdline=true'
+
+- name: Gather OOM facts
+  oomguard.linux.oom_facts:
+
+- name: Show who dies first
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.oom.processes[0].comm }} ({{ ansible_facts.oom.processes[0].pid }}) dies first"
+
+- name: Fail when the database is among the first five victims
+  oomguard.linux.oom_facts:
+    watch: [postgres]
+    top: 5
+- name: Check the watched process
+  ansible.builtin.assert:
+    that: ansible_facts.oom.watched | selectattr('rank', 'le', 5) | list | length == 0
+    fail_msg: postgres would be killed among the first five
+
+- name: Kills of the last day, kernel ring buffer only
+  oomguard.linux.oom_facts:
+    since: 24h
+    sources: [dmesg]
+    top: 0
+
+- name: Units whose configured OOM settings are not what the kernel enforces
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.oom.units | selectattr('mismatches') | map(attribute='unit') | list }}"
+
+# As part of fact gathering, in ansible.cfg:
+#   [defaults]
+#   facts_modules = ansible.builtin.setup, oomguard.linux.oom_facts
+# or in the environment:
+#   ANSIBLE_FACTS_MODULES=ansible.builtin.setup,oomguard.linux.oom_facts ansible-playbook site.yml
+# or per play:
+- name: Gather standard facts and OOM facts together
+  hosts: all
+  gather_facts: true
+  vars:
+    ansible_facts_modules: [ansible.builtin.setup, oomguard.linux.oom_facts]
+  tasks:
+    - name: OOM kills seen on the host
+      ansible.builtin.debug:
+        var: ansible_facts.oom.kill_count
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts added to C(ansible_facts).
+  returned: always
+  type: dict
+  contains:
+    oom:
+      description: Everything the module found, under one key.
+      returned: always
+      type: dict
+      contains:
+        schema:
+          description: Version of this structure.
+          type: int
+          returned: always
+          sample: 1
+        collected_at:
+          description: When the facts were collected (ISO 8601, host clock, with its UTC offset).
+          type: str
+          returned: always
+          sample: "2026-11-27T14:07:28+00:00"
+        kernel:
+          description: Running kernel release.
+          type: str
+          returned: always
+          sample: 6.1.0-27-amd64
+        boot_id:
+          description: The running boot's id (C(/proc/sys/kernel/random/boot_id)).
+          type: str
+          returned: always
+          sample: 04646ba2-beef-4b29-b3c6-3f936401c08e
+        boot_time:
+          description: Boot time (ISO 8601).
+          type: str
+          returned: always
+          sample: "2026-11-27T08:00:01+00:00"
+        uptime_s:
+          description: Seconds since boot.
+          type: float
+          returned: always
+          sample: 22047.5
+        cgroup:
+          description: Cgroup layout of the host.
+          type: dict
+          returned: always
+          contains:
+            layout:
+              description: V(v1), V(v2), V(hybrid) (v1 hierarchies plus a cgroup2 mount), or null without cgroups.
+              type: str
+              returned: always
+              sample: hybrid
+            memory:
+              description: Which hierarchy carries the memory controller (V(v1), V(v2)), null when none does.
+              type: str
+              returned: always
+              sample: v1
+        memory:
+          description: Memory and swap of the host (C(/proc/meminfo), C(/proc/swaps)).
+          type: dict
+          returned: always
+          contains:
+            mem_total_kb:
+              description: MemTotal in kB.
+              type: int
+              returned: always
+              sample: 24598372
+            mem_available_kb:
+              description: MemAvailable in kB.
+              type: int
+              returned: always
+              sample: 20123456
+            available_pct:
+              description: MemAvailable as a percentage of MemTotal.
+              type: float
+              returned: always
+              sample: 81.8
+            swap_total_kb:
+              description: SwapTotal in kB.
+              type: int
+              returned: always
+              sample: 0
+            swap_free_kb:
+              description: SwapFree in kB.
+              type: int
+              returned: always
+              sample: 0
+            swap_devices:
+              description: Active swap areas.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                path:
+                  description: Swap file or device.
+                  type: str
+                  returned: always
+                  sample: /swapfile
+                type:
+                  description: V(file) or V(partition).
+                  type: str
+                  returned: always
+                  sample: file
+                size_kb:
+                  description: Size in kB.
+                  type: int
+                  returned: always
+                  sample: 2097148
+                used_kb:
+                  description: Used in kB.
+                  type: int
+                  returned: always
+                  sample: 1024
+                priority:
+                  description: Swap priority.
+                  type: int
+                  returned: always
+                  sample: -2
+        sysctl:
+          description: The vm.* settings that steer the OOM killer (null when unreadable).
+          type: dict
+          returned: always
+          sample: {"vm.swappiness": 60, "vm.overcommit_memory": 0, "vm.panic_on_oom": 0, "vm.oom_kill_allocating_task": 0}
+        pressure:
+          description:
+            - Memory pressure (PSI, C(/proc/pressure/memory)) with C(some) and C(full), each with C(avg10), C(avg60),
+              C(avg300) (percent of time stalled) and C(total) (microseconds). Null when the kernel has no PSI.
+          type: dict
+          returned: always
+          sample: {"some": {"avg10": 0.0, "avg60": 0.12, "avg300": 0.05, "total": 3278}, "full": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total": 1351}}
+        counters:
+          description: OOM kill counters.
+          type: dict
+          returned: always
+          contains:
+            oom_kill:
+              description: Kills since boot (C(/proc/vmstat) C(oom_kill)), null on kernels before 4.13.
+              type: int
+              returned: always
+              sample: 4
+            cgroups:
+              description:
+                - Memory cgroups that saw an OOM (non-zero counts only). v2 C(memory.events) counts are hierarchical
+                  (a slice counts its units' kills too); v1 C(memory.oom_control) counts only the cgroup itself.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                path:
+                  description: Cgroup path in the memory hierarchy.
+                  type: str
+                  returned: always
+                  sample: /system.slice/web.service
+                unit:
+                  description: systemd unit or slice named by the path.
+                  type: str
+                  returned: always
+                  sample: web.service
+                oom_kill:
+                  description: Processes killed by the OOM killer in this cgroup.
+                  type: int
+                  returned: always
+                  sample: 2
+                oom:
+                  description: Times the cgroup hit its limit and the OOM killer ran (v2 only; null on v1).
+                  type: int
+                  returned: always
+                  sample: 3
+                source:
+                  description: V(memory.events) or V(memory.oom_control).
+                  type: str
+                  returned: always
+                  sample: memory.events
+        killers:
+          description: Whether user-space OOM killers run (by process name, or their systemd unit being active).
+          type: dict
+          returned: always
+          sample: {"systemd_oomd": false, "earlyoom": false}
+        cap_sys_resource:
+          description: Whether the module ran with C(CAP_SYS_RESOURCE) (needed to set negative oom_score_adj).
+          type: bool
+          returned: always
+          sample: true
+        systemd:
+          description: Whether systemd is the running init system.
+          type: bool
+          returned: always
+          sample: true
+        process_count:
+          description: User-space processes seen (kernel threads excluded).
+          type: int
+          returned: always
+          sample: 212
+        processes:
+          description: The first O(top) processes in kill order (after the O(name) and O(unit) filters).
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            rank:
+              description: Position in the kill order of a machine-wide OOM among all processes (1 dies first).
+              type: int
+              returned: always
+              sample: 1
+            cgroup_rank:
+              description:
+                - Position in the kill order of an OOM of the nearest memory-limited cgroup (RV(ansible_facts.oom.processes[].limit_memcg)),
+                  as the kernel computes it. Null outside a limited cgroup or for C(oom_score_adj) -1000.
+              type: int
+              returned: always
+              sample: 1
+            pid:
+              description: Process id.
+              type: int
+              returned: always
+              sample: 1234
+            ppid:
+              description: Parent process id.
+              type: int
+              returned: always
+              sample: 1
+            comm:
+              description: Process name (at most 15 characters).
+              type: str
+              returned: always
+              sample: postgres
+            uid:
+              description: Real user id (from C(status), not the owner of C(/proc/PID)).
+              type: int
+              returned: always
+              sample: 105
+            user:
+              description: User name of RV(ansible_facts.oom.processes[].uid), null without one.
+              type: str
+              returned: always
+              sample: postgres
+            rss_kb:
+              description: Resident memory in kB (VmRSS).
+              type: int
+              returned: always
+              sample: 48212
+            swap_kb:
+              description: Swapped-out memory in kB (VmSwap).
+              type: int
+              returned: always
+              sample: 0
+            pgtables_kb:
+              description: Page tables in kB (VmPTE); part of the kernel's badness.
+              type: int
+              returned: always
+              sample: 180
+            oom_score:
+              description: The kernel's C(/proc/PID/oom_score) (0..2000 since 5.9, 0..1000 before).
+              type: int
+              returned: always
+              sample: 668
+            oom_score_adj:
+              description: C(/proc/PID/oom_score_adj) (-1000..1000).
+              type: int
+              returned: always
+              sample: -900
+            unit:
+              description: systemd unit (service, scope) of the process, from its cgroup; null outside systemd's tree.
+              type: str
+              returned: always
+              sample: postgresql@15-main.service
+            slice:
+              description: systemd slice of the process.
+              type: str
+              returned: always
+              sample: system.slice
+            container_id:
+              description: Container id (podman, docker, CRI) when the cgroup path shows one.
+              type: str
+              returned: always
+              sample: null
+            memcg:
+              description: The process's memory cgroup path.
+              type: str
+              returned: always
+              sample: /system.slice/postgresql@15-main.service
+            limit_memcg:
+              description: The nearest memory cgroup at or above RV(ansible_facts.oom.processes[].memcg) with a memory limit.
+              type: str
+              returned: always
+              sample: /system.slice/postgresql@15-main.service
+            memcg_limit_bytes:
+              description: That cgroup's memory limit in bytes (v1 C(memory.limit_in_bytes), v2 C(memory.max)).
+              type: int
+              returned: always
+              sample: 1073741824
+            cmdline:
+              description: Command line, arguments joined by spaces.
+              type: str
+              returned: when O(include_cmdline=true)
+              sample: "/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main"
+        watched:
+          description: Every process matching O(watch), same fields as RV(ansible_facts.oom.processes).
+          type: list
+          elements: dict
+          returned: always
+          sample: []
+        kills:
+          description:
+            - One record per OOM kill, oldest first, merged across sources. The full field list is in C(docs/oom_facts.md);
+              every field is present, null when the log did not say.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            time:
+              description: Wall-clock time of the kill (ISO 8601), from the line or boot time + monotonic stamp.
+              type: str
+              returned: always
+              sample: "2026-11-27T12:42:22.123456+00:00"
+            timestamp:
+              description: The same as seconds since the epoch.
+              type: float
+              returned: always
+              sample: 1795783342.123456
+            monotonic:
+              description: Kernel timestamp (seconds since that boot).
+              type: float
+              returned: always
+              sample: 4702.318845
+            boot_id:
+              description: Boot the kill happened in (journal), or the current boot (ring buffer).
+              type: str
+              returned: always
+              sample: 04646ba2beef4b29b3c63f936401c08e
+            pid:
+              description: Killed process.
+              type: int
+              returned: always
+              sample: 4956
+            comm:
+              description: Its name.
+              type: str
+              returned: always
+              sample: python3
+            uid:
+              description: Its user id.
+              type: int
+              returned: always
+              sample: 0
+            total_vm_kb:
+              description: Virtual memory at the kill (kB).
+              type: int
+              returned: always
+              sample: 114932
+            anon_rss_kb:
+              description: Anonymous resident memory at the kill (kB).
+              type: int
+              returned: always
+              sample: 97920
+            file_rss_kb:
+              description: File-backed resident memory (kB).
+              type: int
+              returned: always
+              sample: 6620
+            shmem_rss_kb:
+              description: Shared memory resident (kB).
+              type: int
+              returned: always
+              sample: 0
+            pgtables_kb:
+              description: Page tables (kB, kernels 5.4 and later).
+              type: int
+              returned: always
+              sample: 252
+            oom_score_adj:
+              description: The victim's oom_score_adj (kernels 5.4 and later).
+              type: int
+              returned: always
+              sample: 0
+            constraint:
+              description: V(global), V(memcg), V(cpuset) or V(mempolicy).
+              type: str
+              returned: always
+              sample: memcg
+            oom_memcg:
+              description: The memory cgroup whose limit was hit.
+              type: str
+              returned: always
+              sample: /system.slice/web.service
+            task_memcg:
+              description: The victim's memory cgroup.
+              type: str
+              returned: always
+              sample: /system.slice/web.service
+            unit:
+              description: systemd unit from C(task_memcg) or from systemd's own report.
+              type: str
+              returned: always
+              sample: web.service
+            invoker:
+              description: The process whose allocation invoked the OOM killer, with C(gfp_mask) and C(order), when logged.
+              type: dict
+              returned: always
+              sample: {"comm": "python3", "gfp_mask": "0xcc0", "gfp_flags": "GFP_KERNEL", "order": 0, "oom_score_adj": 0}
+            killer:
+              description: V(kernel), V(systemd-oomd) or V(earlyoom).
+              type: str
+              returned: always
+              sample: kernel
+            sources:
+              description: Where the kill was seen (V(journal), V(dmesg), V(kmsg), V(file:/var/log/kern.log)).
+              type: list
+              elements: str
+              returned: always
+              sample: [journal, dmesg]
+        kill_count:
+          description: Number of RV(ansible_facts.oom.kills).
+          type: int
+          returned: always
+          sample: 1
+        sources:
+          description:
+            - For each source (C(journal), C(dmesg), C(kmsg), C(files)) C(status) (V(read), V(unavailable), V(error),
+              V(skipped)), C(lines) read, C(kills) found and C(reason) when not read.
+            - Inside a container, C(container_cgroup) and C(dropped_outside_container) say kills were filtered.
+          type: dict
+          returned: always
+          sample: {"journal": {"status": "unavailable", "lines": 0, "kills": 0, "reason": "journal unavailable: No journal files were found"},
+                   "dmesg": {"status": "read", "lines": 1830, "kills": 1, "reason": null}}
+        units:
+          description: systemd view of the units of the returned and watched processes and of O(units) (empty without systemd).
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            unit:
+              description: Unit name.
+              type: str
+              returned: always
+              sample: postgresql@15-main.service
+            main_pid:
+              description: Its MainPID, null without one.
+              type: int
+              returned: always
+              sample: 812
+            configured:
+              description: C(OOMScoreAdjust), C(MemoryMax), C(MemoryHigh), C(OOMPolicy) as C(systemctl show) reports them.
+              type: dict
+              returned: always
+              sample: {"OOMScoreAdjust": -900, "MemoryMax": "1073741824", "MemoryHigh": "infinity", "OOMPolicy": "stop"}
+            enforced:
+              description:
+                - What the kernel applies - C(oom_score_adj) of the MainPID, C(memory_limit_bytes) of the unit's cgroup,
+                  C(memory_high_enforced) (false on cgroup v1, which has no memory.high).
+              type: dict
+              returned: always
+              sample: {"oom_score_adj": 0, "memory_limit_bytes": 1073741824, "memory_high_enforced": false}
+            mismatches:
+              description: Where configured and enforced differ, in words.
+              type: list
+              elements: str
+              returned: always
+              sample: ["OOMScoreAdjust=-900 configured, but MainPID 812 runs with oom_score_adj 0"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import SOURCES, collect
+from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import DEFAULT_LOG_FILES, parse_since
+from ansible_collections.oomguard.linux.plugins.module_utils._systemd import show_properties
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            top=dict(type="int", default=20),
+            include_cmdline=dict(type="bool", default=False),
+            name=dict(type="list", elements="str", default=[]),
+            unit=dict(type="list", elements="str", default=[]),
+            watch=dict(type="list", elements="str", default=[]),
+            since=dict(type="str", default="7d"),
+            sources=dict(type="list", elements="str", choices=list(SOURCES), default=list(SOURCES)),
+            log_files=dict(type="list", elements="path", default=list(DEFAULT_LOG_FILES)),
+            units=dict(type="list", elements="str", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    module = build_module()
+    params = module.params
+    if params["top"] < 0:
+        module.fail_json(msg="Failed to gather OOM facts: top must be 0 (all processes) or a positive number, got %d" % params["top"])
+    try:
+        parse_since(params["since"])
+    except ValueError as exc:
+        module.fail_json(msg="Failed to gather OOM facts: %s" % exc)
+
+    def run_command(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    def show(unit, props):
+        return show_properties(module, unit, props)
+
+    facts = collect(params, run_command, module.get_bin_path, show)
+    module.exit_json(changed=False, ansible_facts={"oom": facts})
+
+
+if __name__ == "__main__":
+    main()

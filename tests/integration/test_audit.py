@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""The fleet audit on a real fleet: localhost, three systemd test hosts in different states and one host that does not exist.
+
+- killed: a unit with MemoryMax=32M running a leaker; the kernel really kills it (its kill lands in that host's kernel log);
+- protected: a batch job's oom_score_adj raised to 900 so it, not nginx, is the kernel's next victim; nginx as intended;
+- unprotected: nginx's oom_score_adj raised to 500 (drift from the intended 0, and exposed);
+- ghost: an inventory entry for a container that does not exist (unreachable).
+The report files are parsed back (JSON, CSV, Prometheus text format) and index.html is rendered by a real headless Chromium.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+ROOT = TESTS_DIR.parent
+PLAYBOOK = ROOT / "playbooks" / "audit.yml"
+FILES = ("report.json", "hosts.csv", "kills.csv", "index.html", "oomguard.prom")
+
+LEAK_UNIT = """[Unit]
+Description=oomguard audit test: a leaker the kernel kills at MemoryMax
+
+[Service]
+Type=exec
+MemoryMax=32M
+ExecStart=/usr/local/bin/oomguard-leak /usr/local/lib/oomguard-leak.py
+"""
+# Sleeps first so the test can read the pid (and set the memsw limit when swap is active), then leaks 1 MiB at a time.
+LEAK_SCRIPT = "import time\ntime.sleep(3)\nb = []\nwhile True:\n    b.append(bytearray(1 << 20))\n"
+
+
+def _env():
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_CONFIG", str(TESTS_DIR / "ansible.cfg"))
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".collections"))
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    return env
+
+
+def run_audit(inventory, report_dir, extra_vars=None, playbook=str(PLAYBOOK), timeout=600):
+    cmd = ["ansible-playbook", "-i", str(inventory), playbook, "-e", json.dumps(
+        dict({"oomguard_audit_report_dir": str(report_dir)}, **(extra_vars or {})))]
+    return subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _swap_active():
+    with open("/proc/swaps", encoding="utf-8") as fh:
+        return len(fh.read().strip().splitlines()) > 1
+
+
+def _oom_kill_leaker(host):
+    """Start the leak unit in ``host`` and wait for the kernel to kill it; return the victim's host pid."""
+    host.exec("ln -sf /usr/bin/python3 /usr/local/bin/oomguard-leak")
+    host.write_file("/usr/local/lib/oomguard-leak.py", LEAK_SCRIPT)
+    host.write_file("/etc/systemd/system/oomguard-leak.service", LEAK_UNIT)
+    host.exec("systemctl daemon-reload && systemctl start oomguard-leak.service")
+    pid = host.main_pid("oomguard-leak.service")
+    assert pid > 0, "the leak unit did not start"
+    host_pid = host.host_pid(pid)
+    memsw = host.memory_cgroup_dir / "system.slice" / "oomguard-leak.service" / "memory.memsw.limit_in_bytes"
+    limit = (host.memory_cgroup_dir / "system.slice" / "oomguard-leak.service" / "memory.limit_in_bytes").read_text().strip()
+    assert int(limit) == 32 << 20, f"MemoryMax=32M is not enforced (limit {limit})"
+    if _swap_active() and memsw.exists():
+        memsw.write_text(str(32 << 20))  # on cgroup v1 the unit would swap instead of being killed
+    deadline = time.monotonic() + 60
+    state = {}
+    while time.monotonic() < deadline:
+        state = host.systemctl_show("oomguard-leak.service", "ActiveState", "Result", "ExecMainStatus")
+        if state["ActiveState"] in ("failed", "inactive"):
+            break
+        time.sleep(0.5)
+    assert state.get("ActiveState") == "failed" and state.get("Result") in ("signal", "oom-kill"), state
+    assert state.get("ExecMainStatus") == "9", state  # SIGKILL from the OOM killer
+    return host_pid
+
+
+def _write_inventory(path, hosts, ghost):
+    lines = ["---", "all:", "  hosts:", "    localhost:", "      ansible_connection: local",
+             "      ansible_python_interpreter: /usr/bin/python3"]
+    for h in hosts:
+        lines += [f"    {h.name}:", "      ansible_connection: containers.podman.podman",
+                  "      ansible_python_interpreter: /usr/bin/python3"]
+    lines += [f"    {ghost}:", "      ansible_connection: containers.podman.podman",
+              "      ansible_python_interpreter: /usr/bin/python3"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium; installed with apt-get when missing. FAILS (never skips) when it cannot be installed."""
+    exe = shutil.which("chromium")
+    if not exe:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        log = []
+        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
+            log.append(f"$ {' '.join(cmd)} -> {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        exe = shutil.which("chromium")
+        if not exe:
+            pytest.fail("cannot install Debian's chromium for the HTML test:\n" + "\n".join(log), pytrace=False)
+    return exe
+
+
+def dump_dom(chromium_exe, page):
+    profile = tempfile.mkdtemp(prefix="oomguard-chromium-")
+    try:
+        proc = subprocess.run([chromium_exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                               "--dump-dom", f"file://{page}"], capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert proc.returncode == 0 and "<table" in proc.stdout, f"chromium failed rc={proc.returncode}: {proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def _prom_samples(text):
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    return out
+
+
+@pytest.mark.bench
+@pytest.mark.root
+@pytest.mark.slow
+def test_audit_of_a_real_fleet(make_systemd_host, chromium, tmp_path):  # pylint: disable=too-many-locals,too-many-statements
+    killed, protected, unprotected = make_systemd_host(count=3)
+    ghost = f"oomguard-ghost-{os.getpid()}"
+
+    # killed: a real kernel OOM kill inside the host's unit
+    victim_pid = _oom_kill_leaker(killed)
+
+    # protected: the batch job is the next victim, nginx runs at its intended 0; no PostgreSQL there
+    protected.exec("systemctl stop postgresql.service 'postgresql@*'")
+    protected.exec("systemd-run --unit=oomguard-batch.service /bin/sleep 3600")
+    batch_pid = protected.main_pid("oomguard-batch.service")
+    protected.exec(f"echo 900 > /proc/{batch_pid}/oom_score_adj")
+
+    # unprotected: nginx raised to 500 (its master and workers)
+    nginx_pid = unprotected.main_pid("nginx.service")
+    assert nginx_pid > 0
+    unprotected.exec("for p in $(pgrep -x nginx); do echo 500 > /proc/$p/oom_score_adj; done")
+
+    inventory = tmp_path / "fleet.yml"
+    _write_inventory(inventory, [killed, protected, unprotected], ghost)
+    report_dir = tmp_path / "report"
+    settings = {"oomguard_audit_intended": {"nginx": 0}, "oomguard_audit_thresholds": {"top_victims": 1},
+                "oomguard_audit_since": "1h", "oomguard_audit_fail_on": ["drift"]}
+    proc = run_audit(inventory, report_dir, settings)
+
+    # fail_on drift fails the run with a clear message, after the report was written
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    assert "OOM audit failed on drift" in proc.stdout, proc.stdout[-4000:]
+    assert f"{unprotected.name}/nginx intended 0 live 500" in proc.stdout
+    for name in FILES:
+        assert (report_dir / name).stat().st_size > 0, name
+
+    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    hosts = {h["host"]: h for h in report["hosts"]}
+    assert set(hosts) == {"localhost", killed.name, protected.name, unprotected.name, ghost}
+
+    # the unreachable host is listed, with why
+    assert hosts[ghost]["status"] == "unreachable" and not hosts[ghost]["reachable"] and hosts[ghost]["reason"]
+    assert hosts[ghost]["risk"] == "unknown"
+    for name in ("localhost", killed.name, protected.name, unprotected.name):
+        assert hosts[name]["status"] == "ok", hosts[name]
+
+    # the kill: pid (the kernel's), comm, unit, on the killed host only among the test hosts
+    kills = [k for k in report["kills"] if k["host"] == killed.name]
+    assert [(k["pid"], k["comm"], k["unit"], k["killer"], k["container_id"]) for k in kills] == [
+        (victim_pid, "oomguard-leak", "oomguard-leak.service", "kernel", killed.id)], kills
+    assert hosts[killed.name]["kill_count"] == 1 and hosts[killed.name]["risk"] in ("high", "critical")
+    assert any(r["rule"] == "kills" for r in hosts[killed.name]["reasons"])
+    assert not [k for k in report["kills"] if k["host"] in (protected.name, unprotected.name)]
+    # localhost sees every kill of the machine, the container's among them
+    assert any(k["pid"] == victim_pid and k["container_id"] == killed.id for k in report["kills"] if k["host"] == "localhost")
+
+    services = {(s["host"], s["service"]): s for s in report["critical_services"]}
+    bad = services[(unprotected.name, "nginx")]
+    assert (bad["pid"], bad["oom_score_adj"], bad["intended"], bad["drift"], bad["protected"]) == (nginx_pid, 500, 0, True, False)
+    assert bad["unit"] == "nginx.service"
+    rules = {r["rule"]: r for r in hosts[unprotected.name]["reasons"]}
+    assert rules["unprotected"]["level"] == "high" and "nginx" in rules["unprotected"]["message"]
+    assert "drift" in rules and hosts[unprotected.name]["drift_count"] == 1
+
+    good = services[(protected.name, "nginx")]
+    assert (good["oom_score_adj"], good["drift"]) == (0, False) and good["rank"] > 1
+    prules = {r["rule"] for r in hosts[protected.name]["reasons"]}
+    assert not prules & {"unprotected", "top_victim", "drift", "kills"}, hosts[protected.name]["reasons"]
+    assert (protected.name, "postgres") not in services
+
+    # Debian's postgresql@.service asks for OOMScoreAdjust=-900; without CAP_SYS_RESOURCE it runs at 0: reported
+    adj_msgs = [r["message"] for r in hosts[unprotected.name]["reasons"] if r["rule"] == "adj_not_enforced"]
+    assert any("postgresql@" in m and "OOMScoreAdjust=-900" in m for m in adj_msgs), hosts[unprotected.name]["reasons"]
+
+    # memory figures are the host's real ones (the containers share the VM's /proc/meminfo)
+    with open("/proc/meminfo", encoding="utf-8") as fh:
+        mem_total = int(next(line for line in fh if line.startswith("MemTotal:")).split()[1])
+    assert hosts["localhost"]["mem_total_kb"] == mem_total
+
+    # CSV files parse back
+    with open(report_dir / "hosts.csv", encoding="utf-8", newline="") as fh:
+        rows = {r["host"]: r for r in csv.DictReader(fh)}
+    assert rows[ghost]["status"] == "unreachable" and rows[ghost]["reachable"] == "false"
+    assert rows[unprotected.name]["drift_count"] == "1" and rows[killed.name]["kill_count"] == "1"
+    with open(report_dir / "kills.csv", encoding="utf-8", newline="") as fh:
+        krows = [r for r in csv.DictReader(fh) if r["host"] == killed.name]
+    assert [(r["pid"], r["comm"], r["unit"]) for r in krows] == [(str(victim_pid), "oomguard-leak", "oomguard-leak.service")]
+
+    # the Prometheus file passes prometheus_client's parser
+    samples = _prom_samples((report_dir / "oomguard.prom").read_text(encoding="utf-8"))
+    up = {s[0]["host"]: s[1] for s in samples["oomguard_host_up"]}
+    assert up == {"localhost": 1, killed.name: 1, protected.name: 1, unprotected.name: 1, ghost: 0}
+    assert ({"host": killed.name, "unit": "oomguard-leak.service", "killer": "kernel"}, 1) in samples["oomguard_kills"]
+    assert ({"host": unprotected.name, "service": "nginx"}, 1) in samples["oomguard_critical_unprotected"]
+    assert ({"host": unprotected.name, "service": "nginx"}, 1) in samples["oomguard_oom_score_adj_drift"]
+    assert {s[0]["host"] for s in samples["oomguard_swap_total_bytes"]} == {"localhost", killed.name, protected.name,
+                                                                             unprotected.name}
+
+    # index.html in a real browser: host names and the kill row are in the DOM
+    dom = dump_dom(chromium, report_dir / "index.html")
+    for name in ("localhost", killed.name, protected.name, unprotected.name, ghost):
+        assert name in dom, name
+    assert f'<td class="num">{victim_pid}</td><td>oomguard-leak</td><td>oomguard-leak.service</td>' in dom
+    assert "<svg" in dom and "<circle" in dom
+
+
+@pytest.mark.slow
+def test_make_audit_script_audits_this_machine(tmp_path, chromium):
+    """scripts/audit (what `make audit` runs): embedded localhost inventory, five files, summary and path printed."""
+    report_dir = tmp_path / "report"
+    env = _env()
+    env["AUDIT_REPORT_DIR"] = str(report_dir)
+    proc = subprocess.run([str(ROOT / "scripts" / "audit")], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert f"report: {report_dir}/index.html" in proc.stdout.splitlines()[-1]
+    assert "== OOM audit ==" in proc.stdout and "hosts: 1 audited, 1 reachable, 0 unreachable, 0 failed" in proc.stdout
+    for name in FILES:
+        assert (report_dir / name).stat().st_size > 0, name
+    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    host = report["hosts"][0]
+    with open("/proc/meminfo", encoding="utf-8") as fh:
+        mem_total = int(next(line for line in fh if line.startswith("MemTotal:")).split()[1])
+    assert (host["host"], host["status"], host["mem_total_kb"]) == ("localhost", "ok", mem_total)
+    with open("/proc/vmstat", encoding="utf-8") as fh:
+        oom_kill = int(next(line for line in fh if line.startswith("oom_kill ")).split()[1])
+    assert host["oom_kill_counter"] is not None and host["oom_kill_counter"] <= oom_kill
+    assert "localhost" in dump_dom(chromium, report_dir / "index.html")
+
+    # a gate in a pipeline: AUDIT_FAIL_ON makes the script exit non-zero with the reason, and the report is still there
+    env["AUDIT_FAIL_ON"] = "no_swap,kills"
+    proc = subprocess.run([str(ROOT / "scripts" / "audit")], env=env, capture_output=True, text=True, timeout=600, check=False)
+    again = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    if again["totals"]["no_swap"] or again["totals"]["kills"]:
+        assert proc.returncode != 0 and "OOM audit failed on" in proc.stdout, proc.stdout[-3000:]
+        assert "FAILED fail_on" in proc.stdout
+    else:  # swap on and no kill in the window: the gate passes
+        assert proc.returncode == 0, proc.stdout[-3000:]
+    assert again["settings"]["fail_on"] == ["no_swap", "kills"]
