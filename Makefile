@@ -21,7 +21,7 @@ export ANSIBLE_CONFIG := $(ROOT)/tests/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help bootstrap lint sanity units integration minver changelog build test clean bench-image
+.PHONY: help audit bootstrap lint sanity units integration minver changelog build test clean bench-image
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -37,6 +37,9 @@ $(COLL_LINK):
 	ln -sfn $(ROOT) $(COLL_LINK)
 
 bootstrap: $(VENV)/.stamp $(COLL_LINK)  ## Create the venv and the collections path
+
+audit: bootstrap  ## Audit this machine's OOM risk; report in ./report/ (AUDIT_INVENTORY=, AUDIT_REPORT_DIR=, AUDIT_FAIL_ON=kills,drift)
+	scripts/audit $(AUDIT_ARGS)
 
 lint: bootstrap  ## yamllint and ansible-lint (production profile)
 	yamllint -s .

@@ -32,7 +32,7 @@ class Crowd:
 
     def __enter__(self):
         try:
-            for _ in range(self.count):
+            for _index in range(self.count):
                 self.procs.append(subprocess.Popen([self.exe] + self.args, stdin=subprocess.DEVNULL,
                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                                    close_fds=True))
@@ -59,7 +59,7 @@ class Crowd:
 def best_of(func, repeat: int = 7) -> float:
     """Minimum wall time of ``repeat`` calls (seconds)."""
     best = None
-    for _ in range(repeat):
+    for _index in range(repeat):
         start = time.perf_counter()
         func()
         elapsed = time.perf_counter() - start

@@ -90,7 +90,7 @@ def bench_fleet(hosts: int, forks: int, rounds: int) -> float:
         env = _env()
         base = ["ansible-playbook", "-i", str(inventory), "-f", str(forks)]
         ping_times, audit_times = [], []
-        for _ in range(rounds):
+        for _round in range(rounds):
             ping_times.append(_timed(base + [str(ping)], env))
             audit_times.append(_timed(base + ["oomguard.linux.audit", "-e", f"oomguard_audit_report_dir={work / 'report'}"], env))
         report = json.loads((work / "report" / "report.json").read_text(encoding="utf-8"))

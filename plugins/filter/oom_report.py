@@ -141,14 +141,16 @@ def oom_report(data, hostvars=None, result_var="oomguard_audit_result", critical
         if hostvars is None:
             raise AnsibleFilterError("oom_report: a list of hosts needs hostvars, e.g. hosts | oomguard.linux.oom_report(hostvars)")
         results = []
+        # Registered results are data, never templates: read them raw (HostVars.raw_get) instead of templating each
+        # host's whole result through hostvars[host][var], which costs the controller seconds per hundred hosts.
+        raw_get = getattr(hostvars, "raw_get", None)
         for host in data:
             host = str(host)
             try:
-                hv = hostvars[host]
+                hv = raw_get(host) if raw_get is not None else hostvars[host]
             except KeyError:
-                results.append((host, None))
-                continue
-            value = hv[result_var] if result_var in hv else None
+                hv = None
+            value = hv.get(result_var) if hasattr(hv, "get") else None
             results.append((host, _plain(value) if value is not None else None))
     elif hasattr(data, "items"):
         results = [(str(host), _plain(value)) for host, value in data.items()]

@@ -103,7 +103,10 @@ class BatchWriteError(ProcError):
         self.cause = cause
         self.rolled_back = rolled_back
         self.notes = notes
-        msg = "failed to set oom_score_adj of %s (%s): %s" % (failed["pid"], failed["comm"], cause)
+        if isinstance(cause, OomAdjPermissionError):
+            msg = str(cause)
+        else:
+            msg = "cannot set oom_score_adj of %s (%s): %s" % (failed["pid"], failed["comm"], cause)
         if getattr(cause, "missing_capability", False):
             msg += (". systemd's OOMScoreAdjust= cannot help either: systemd silently skips it without"
                     " CAP_SYS_RESOURCE")

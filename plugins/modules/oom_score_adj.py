@@ -86,12 +86,16 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Computes every change and writes nothing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: "Shows C(pid comm: before -> after) for each process that changes."
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: linux
 notes:
   - Processes only, never threads or kernel threads.
@@ -298,7 +302,7 @@ def main():
         try:
             procs, vanished = apply_oom_score_adj(handles, value, check_mode=module.check_mode)
         except BatchWriteError as exc:
-            module.fail_json(msg="Failed to set oom_score_adj to %s: %s" % (value, exc), failed_process=exc.failed,
+            module.fail_json(msg="Failed to set oom_score_adj: %s" % exc, failed_process=exc.failed,
                              rolled_back=exc.rolled_back, missing_capability=getattr(exc.cause, "missing_capability", None))
     finally:
         for handle in handles:

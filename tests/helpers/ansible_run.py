@@ -22,8 +22,13 @@ class AnsibleRunError(RuntimeError):
     """ansible-playbook itself failed (not the task): bad playbook, unreachable host, crash."""
 
 
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
 def ansible_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
+    if VENV_BIN.is_dir() and str(VENV_BIN) not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = str(VENV_BIN) + os.pathsep + env.get("PATH", "")
     env.setdefault("ANSIBLE_CONFIG", str(TESTS_DIR / "ansible.cfg"))
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".collections"))
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
@@ -33,6 +38,11 @@ def ansible_env(extra: dict | None = None) -> dict:
     if extra:
         env.update(extra)
     return env
+
+
+def _playbook_bin() -> str:
+    candidate = VENV_BIN / "ansible-playbook"
+    return str(candidate) if candidate.exists() else "ansible-playbook"
 
 
 def run_playbook(plays: list, inventory: str | Path | None = None, extra_env: dict | None = None,
@@ -46,7 +56,7 @@ def run_playbook(plays: list, inventory: str | Path | None = None, extra_env: di
         json.dump(plays, fh)
         path = fh.name
     try:
-        cmd = list(wrapper or []) + ["ansible-playbook", "-i", str(inventory or DEFAULT_INVENTORY), path] + list(extra_args or [])
+        cmd = list(wrapper or []) + [_playbook_bin(), "-i", str(inventory or DEFAULT_INVENTORY), path] + list(extra_args or [])
         proc = subprocess.run(cmd, env=ansible_env(extra_env), capture_output=True, text=True, timeout=timeout, check=False)
     finally:
         os.unlink(path)

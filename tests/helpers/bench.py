@@ -52,6 +52,7 @@ class SystemdHost:
         info = json.loads(_podman("inspect", "--type", "container", name))[0]
         self.id = info["Id"]
         self.init_pid = int(info["State"]["Pid"])  # the host's pid of the container's systemd
+        self.runtime = info.get("OCIRuntime", "")
         # podman with cgroupfs: /libpod_parent/libpod-<id>; the kernel prints this prefix in
         # task_memcg for every task of the host (the container has no cgroup namespace on v1).
         self.cgroup_prefix = info["State"].get("CgroupPath") or f"/libpod_parent/libpod-{self.id}"
@@ -145,8 +146,28 @@ def start_hosts(names: list, workdir: Path) -> list:
     return [SystemdHost(name, workdir, boot_seconds=elapsed) for name in names]
 
 
+NAME_PREFIX = "oomguard-bench-"
+
+
 def _new_name() -> str:
-    return f"oomguard-bench-{os.getpid()}-{secrets.token_hex(3)}"
+    # The pytest pid in the name lets a later session remove hosts a killed session left behind.
+    return f"{NAME_PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def remove_orphans() -> list:
+    """Remove bench hosts whose pytest process is gone (a session killed before its teardown ran)."""
+    out = subprocess.run(["podman", "ps", "-a", "--filter", "label=org.oomguard.testbench=1", "--format", "{{.Names}}"],
+                         capture_output=True, text=True, check=False, timeout=60).stdout
+    orphans = []
+    for name in out.split():
+        owner, sep, suffix = name[len(NAME_PREFIX):].partition("-")
+        if not (name.startswith(NAME_PREFIX) and sep and owner.isdigit() and len(suffix) == 6):
+            continue
+        if not os.path.exists(f"/proc/{owner}"):
+            orphans.append(name)
+    if orphans:
+        subprocess.run([str(TESTBENCH), "down", *orphans], capture_output=True, check=False, timeout=300)
+    return orphans
 
 
 @pytest.fixture(scope="session")
@@ -157,10 +178,11 @@ def bench_image() -> str:
         pytest.fail("the test bench needs root (podman --privileged, debootstrap, memory cgroups)", pytrace=False)
     try:
         testbench("install", timeout=900)
-        return testbench("image", timeout=1800).stdout.strip().splitlines()[-1]
+        image = testbench("image", timeout=1800).stdout.strip().splitlines()[-1]
     except (BenchError, subprocess.TimeoutExpired) as exc:
         pytest.fail(f"cannot build the test bench: {exc}", pytrace=False)
-    return ""  # not reached
+    remove_orphans()
+    return image
 
 
 @pytest.fixture
@@ -172,7 +194,7 @@ def make_systemd_host(bench_image, tmp_path):  # pylint: disable=redefined-outer
     names: list = []
 
     def factory(count: int | None = None):
-        batch = [_new_name() for _ in range(count or 1)]
+        batch = [_new_name() for _index in range(count or 1)]
         names.extend(batch)
         hosts = start_hosts(batch, tmp_path)
         return hosts if count is not None else hosts[0]

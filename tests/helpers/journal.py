@@ -4,7 +4,8 @@
 
 The host's ``journalctl -k`` is empty (no journald runs there). ``private_journal`` starts one in its own
 mount namespace: tmpfs over /run/systemd, /run/log and (when it exists) /var/log/journal, so nothing
-of the host's is touched (without /var/log/journal it keeps a volatile journal in /run/log/journal), then ``exec /lib/systemd/systemd-journald``. It reads /dev/kmsg from the start of the ring
+of the host's is touched (without /var/log/journal it keeps a volatile journal in /run/log/journal),
+then ``exec /lib/systemd/systemd-journald``. It reads /dev/kmsg from the start of the ring
 buffer, so kills that happened before it started are in it too. Commands run inside the namespace
 through ``.wrapper`` (``nsenter -t PID -m --``) see that journal, ``ansible-playbook`` included.
 """
@@ -81,7 +82,9 @@ def start_private_journal(timeout: float = 15.0) -> PrivateJournal:
     # Mount points only; left in place (empty) because another session's journal may be mounted on them.
     for path in ("/run/systemd", "/run/log"):
         os.makedirs(path, exist_ok=True)
-    proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", SETUP, JOURNALD],
+    # setpriv --pdeathsig: journald (pytest's direct child after the execs) dies with a killed session.
+    reaper = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
+    proc = subprocess.Popen(reaper + ["unshare", "-m", "--propagation", "private", "sh", "-c", SETUP, JOURNALD],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     journal = PrivateJournal(proc)
     deadline = time.monotonic() + timeout

@@ -52,7 +52,7 @@ def swap_active() -> bool:
 def vmstat_oom_kill() -> int:
     with open("/proc/vmstat", encoding="utf-8") as fh:
         for line in fh:
-            key, _, value = line.partition(" ")
+            key, _sep, value = line.partition(" ")
             if key == "oom_kill":
                 return int(value)
     return 0
@@ -92,7 +92,7 @@ def read_kmsg() -> list:
                 raise
             if not raw:
                 break
-            head, _, message = raw.decode("utf-8", "replace").partition(";")
+            head, _sep, message = raw.decode("utf-8", "replace").partition(";")
             fields = head.split(",")
             records.append(KmsgRecord(int(fields[1]), int(fields[2]), message.split("\n", 1)[0]))
     finally:
@@ -147,7 +147,7 @@ class MemoryCgroup:
         """Kills counted by the cgroup itself (v1 memory.oom_control, v2 memory.events)."""
         name = "memory.oom_control" if self.version == 1 else "memory.events"
         for line in (self.path / name).read_text(encoding="ascii").splitlines():
-            key, _, value = line.partition(" ")
+            key, _sep, value = line.partition(" ")
             if key == "oom_kill":
                 return int(value)
         return 0
@@ -158,7 +158,7 @@ class MemoryCgroup:
         return subprocess.Popen(["sh", "-c", wrapper, str(self.path / "cgroup.procs"), str(adj), *argv], **popen_kwargs)
 
     def kill_all(self) -> None:
-        for _ in range(50):
+        for _attempt in range(50):
             pids = self.pids()
             if not pids:
                 return
@@ -173,7 +173,7 @@ class MemoryCgroup:
         if not self.path.exists():
             return
         self.kill_all()
-        for _ in range(50):
+        for _attempt in range(50):
             try:
                 self.path.rmdir()
                 return

@@ -88,7 +88,11 @@ class Spawner:
 
     def kill(self, proc: subprocess.Popen) -> None:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)  # the process and its children (each spawn is a session leader)
+        except OSError:
+            pass
+        try:
+            proc.kill()
         except OSError:
             pass
         proc.wait()

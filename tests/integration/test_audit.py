@@ -227,8 +227,8 @@ def test_audit_of_a_real_fleet(make_systemd_host, chromium, tmp_path):  # pylint
     assert ({"host": killed.name, "unit": "oomguard-leak.service", "killer": "kernel"}, 1) in samples["oomguard_kills"]
     assert ({"host": unprotected.name, "service": "nginx"}, 1) in samples["oomguard_critical_unprotected"]
     assert ({"host": unprotected.name, "service": "nginx"}, 1) in samples["oomguard_oom_score_adj_drift"]
-    assert {s[0]["host"] for s in samples["oomguard_swap_total_bytes"]} == {"localhost", killed.name, protected.name,
-                                                                             unprotected.name}
+    swap_hosts = {s[0]["host"] for s in samples["oomguard_swap_total_bytes"]}
+    assert swap_hosts == {"localhost", killed.name, protected.name, unprotected.name}
 
     # index.html in a real browser: host names and the kill row are in the DOM
     dom = dump_dom(chromium, report_dir / "index.html")

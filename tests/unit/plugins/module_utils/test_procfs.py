@@ -330,7 +330,7 @@ def test_find_by_name_comm_and_long_exe_name(spawner):
 def test_find_by_name_argv0_when_started_through_symlink(spawner, tmp_path):
     link = tmp_path / "oomt-symlinked-daemon-name"
     link.symlink_to(spawner.exe("oomt-real"))
-    proc = subprocess.Popen([str(link), "300"], stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(link), "300"], stdin=subprocess.DEVNULL, start_new_session=True)
     spawner.procs.append(proc)
     assert pids_of(procfs.find_processes(names=["oomt-symlinked-daemon-name"])[0]) == [proc.pid]
     assert pids_of(procfs.find_processes(names=["oomt-real"])[0]) == [proc.pid]
@@ -353,7 +353,7 @@ def test_find_pattern_excludes_self_and_ancestors():
 
 def test_find_match_oldest_newest_and_children(spawner):
     procs = []
-    for _ in range(3):
+    for _index in range(3):
         procs.append(spawner.start("oomt-mat"))
         time.sleep(0.03)  # distinct start ticks
     assert pids_of(procfs.find_processes(names="oomt-mat", match="oldest")[0]) == [procs[0].pid]
@@ -517,7 +517,7 @@ def test_lower_below_zero_capability_branches(spawner):
 # the process table
 # ---------------------------------------------------------------------------------------------------------------
 def test_scan_agrees_with_proc(spawner):
-    procs = [spawner.start("oomt-scan") for _ in range(3)]
+    procs = [spawner.start("oomt-scan") for _index in range(3)]
     for proc, adj in zip(procs, (100, 900, 500)):
         write_adj(proc.pid, adj)
     for top in (0, 50):

@@ -319,7 +319,7 @@ def test_html_is_self_contained_and_has_hosts_and_kills(report):
     parser = _Text()
     parser.feed(page)
     assert not re.search(r"(?i)https?:|//[a-z0-9]|<link|@import|url\(", page)
-    assert not any(name in ("src", "href") for name, _ in parser.attrs)
+    assert not any(attr[0] in ("src", "href") for attr in parser.attrs)
     assert {"svg", "style", "script", "table"} <= parser.tags
     hosts = [row[0] for row in parser.rows if len(row) == 10 and row[1] in ("low", "medium", "high", "critical", "unknown")]
     assert sorted(hosts) == ["db", "ghost", "tight", "web"]
