@@ -70,5 +70,9 @@ integration: bootstrap  ## Integration tests only (real /proc, real systemd test
 test: bootstrap lint minver changelog build sanity  ## Everything: lint, sanity, build, unit and integration tests
 	cd tests && pytest unit integration $(PYTEST_ARGS)
 
+bench-image:  ## Build (or reuse) the systemd test host image of the test bench
+	scripts/testbench install
+	scripts/testbench image
+
 clean:  ## Remove build and test output (keeps the venv and the cached test image)
 	rm -rf .tmp tests/output .pytest_cache tests/.pytest_cache

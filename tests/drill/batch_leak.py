@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
 """The drill's leaking batch job: allocates and touches 1 MiB at a time, slowly, and never frees it.

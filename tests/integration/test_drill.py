@@ -47,7 +47,7 @@ LIB = "/usr/local/lib/oomguard-drill"
 
 # (source file under tests/drill, destination in the host, mode)
 FILES = [
-    ("batch_leak.py", f"{LIB}/batch_leak.py", "0755"),
+    ("batch_leak.py", f"{LIB}/batch_leak.py", "0644"),
     ("memsw-cap.sh", f"{LIB}/memsw-cap.sh", "0755"),
     ("prewarm.sql", f"{LIB}/prewarm.sql", "0644"),
     ("setup.sql", f"{LIB}/setup.sql", "0644"),
@@ -141,6 +141,9 @@ class Drill:
         if expect_limit is not None:
             limit = int((self.slice_dir / BATCH / "memory.limit_in_bytes").read_text(encoding="utf-8"))
             assert limit == expect_limit, f"batch.service's memory cgroup limit is {limit}, expected {expect_limit}"
+            memsw = self.slice_dir / BATCH / "memory.memsw.limit_in_bytes"
+            if memsw.exists():  # set by memsw-cap.sh (ExecStartPre); else the batch job would swap, not be killed
+                assert int(memsw.read_text(encoding="utf-8")) == expect_limit
         wait_for(lambda: self.host.systemctl_show(BATCH, "ActiveState")["ActiveState"] != "active", 120,
                  "the batch job to end")
         shown = self.host.systemctl_show(BATCH, "Result", "ExecMainStatus")
@@ -231,7 +234,7 @@ def test_oom_drill_postgresql_survives(make_systemd_host, tmp_path):  # pylint: 
     assert before["pg_before"] - drill.pg_pids() >= {session}
     timings["before"] = time.monotonic() - t_phase
     outcome = {"before": {"victims": [describe(k) for k in before_kills], "batch": before["pid"],
-                         "batch_survived": batch_survived, "seconds": before["seconds"]}}
+                          "batch_survived": batch_survived, "seconds": before["seconds"]}}
 
     # ---------------------------------------------------------------- 2a. oom_score_adj only (the role)
     t_phase = time.monotonic()
@@ -255,7 +258,7 @@ def test_oom_drill_postgresql_survives(make_systemd_host, tmp_path):  # pylint: 
     timings["apply_a"] = time.monotonic() - t_phase
 
     t_phase = time.monotonic()
-    runs = [_after_run(drill, host, postmaster, expect_adj=BATCH_ADJ) for _ in range(RUNS_PER_MECHANISM)]
+    runs = [_after_run(drill, host, postmaster, expect_adj=BATCH_ADJ) for _run in range(RUNS_PER_MECHANISM)]
     after_kills = _check_after_kills(host, runs, seen, oom_memcg_suffix=f"/{SLICE}")
     timings["runs_a"] = time.monotonic() - t_phase
 
@@ -274,7 +277,7 @@ def test_oom_drill_postgresql_survives(make_systemd_host, tmp_path):  # pylint: 
     timings["apply_b"] = time.monotonic() - t_phase
 
     t_phase = time.monotonic()
-    runs_b = [_after_run(drill, host, postmaster, expect_adj=0, expect_limit=BATCH_MEMORY_MAX) for _ in range(RUNS_PER_MECHANISM)]
+    runs_b = [_after_run(drill, host, postmaster, expect_adj=0, expect_limit=BATCH_MEMORY_MAX) for _run in range(RUNS_PER_MECHANISM)]
     after_kills += _check_after_kills(host, runs_b, seen, oom_memcg_suffix=f"/{SLICE}/{BATCH}")
     timings["runs_b"] = time.monotonic() - t_phase
     runs += runs_b
