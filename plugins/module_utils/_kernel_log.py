@@ -1023,11 +1023,57 @@ def _kills_in(events):
 
 _NO_JOURNAL = ("No journal files were found", "-- No entries --")
 
+# journalctl's own filter (--grep, systemd 237+ built with PCRE2): the needles of ``is_candidate``, so journalctl hands
+# over exactly the lines the parser would look at. Upper-case letters in the pattern make it case sensitive.
+JOURNAL_GREP = "kill|Kill|oom|task_memcg|,task=|sending SIG"
+# The fields ``_json_line`` reads (journalctl adds __CURSOR, __REALTIME_TIMESTAMP, __MONOTONIC_TIMESTAMP and _BOOT_ID).
+JOURNAL_FIELDS = "MESSAGE,_SOURCE_MONOTONIC_TIMESTAMP,SYSLOG_IDENTIFIER,_TRANSPORT,UNIT,USER_UNIT"
+# What journalctl prints when it lacks an option: built without PCRE2 ("Compiled without pattern matching support"),
+# PCRE2 not loadable at run time, or too old to know --grep / --output-fields (getopt's message).
+_UNSUPPORTED = ("pattern matching", "pcre", "unrecognized option", "invalid option", "unknown option")
+
+
+def _option_unsupported(text):
+    text = (text or "").lower()
+    return any(marker in text for marker in _UNSUPPORTED)
+
+
+_JOURNAL_VARIANTS = (["--grep=" + JOURNAL_GREP, "--output-fields=" + JOURNAL_FIELDS], ["--output-fields=" + JOURNAL_FIELDS], [])
+
+
+def _journal_query(run_command, base, tail, first=0):
+    """Run ``base + options + tail`` with the options of ``_JOURNAL_VARIANTS[first]``, and the next variant each time
+    journalctl rejects an option. Returns ``(rc, out, err, variant, notes)``: the variant that answered (0: filtered
+    with --grep) and which options were dropped and why."""
+    notes = []
+    variant = first
+    while True:
+        options = _JOURNAL_VARIANTS[variant]
+        rc, out, err = _run(run_command, base + options + tail)
+        if rc != 0 and options and _option_unsupported(err or out):
+            notes.append("%s not supported (%s)" % (options[0].split("=")[0], ((err or out).strip().splitlines() or [""])[0][:120]))
+            variant += 1
+            continue
+        return rc, out, err, variant, notes
+
+
+def _journal_unavailable(rc, out, err, what):
+    """Why a journalctl answer holds no JSON: it failed, or (exit 0 and a message) there is no journal to read."""
+    text = (out or "") + (err or "")
+    if rc != 0:
+        return "%s failed (rc=%s): %s" % (what, rc, (err or out or "").strip()[:200])
+    found = [marker for marker in _NO_JOURNAL if marker in text]
+    return "journal unavailable: %s" % (found[0] if found else ((err or out or "").strip()[:200] or "%s printed nothing" % what))
+
 
 def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl", keep_raw=True):
     """Read kills from the journal: ``journalctl -k -o json`` plus the user-space killers' and systemd's lines.
 
-    ``run_command(argv) -> (rc, stdout, stderr)``. An empty journal ("No journal files were found" /
+    ``run_command(argv) -> (rc, stdout, stderr)``. journalctl filters the lines itself (``--grep`` with the parser's
+    needles, ``--output-fields`` with the fields it reads); a journalctl without them (older than 237, or built
+    without PCRE2: "Compiled without pattern matching support") is asked again without them, and the status says
+    ``filtered: false``. ``--grep`` exits 1 when nothing matched: a short unfiltered query (``-n 1``) then tells
+    "no kill lines" (read, 0 lines) from "no journal". An empty journal ("No journal files were found" /
     "-- No entries --" with exit 0, or no output at all for the kernel) is reported as unavailable."""
     events = []
     since_epoch = None
@@ -1038,28 +1084,37 @@ def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl
     base = [journalctl, "--no-pager", "-o", "json"]
     if since_epoch is not None:
         base.append("--since=@%d" % int(since_epoch))
-    rc, out, err = _run(run_command, base + ["-k"])
-    text = (out or "") + (err or "")
-    if rc != 0:
-        return events, _status("journal", reason="journalctl -k failed (rc=%s): %s" % (rc, (err or out or "").strip()[:200]))
+    rc, out, err, variant, notes = _journal_query(run_command, base, ["-k"])
+    grep_used = variant == 0
+    if notes:
+        notes.append("read unfiltered")
     if not (out or "").lstrip().startswith("{"):
-        # "No journal files were found." / "-- No entries --" with exit 0: no journal to read here
-        found = [marker for marker in _NO_JOURNAL if marker in text]
-        why = "journal unavailable: %s" % (found[0] if found else ((err or out or "").strip()[:200] or "journalctl -k printed nothing"))
-        return events, _status("journal", reason=why)
+        if grep_used and rc == 1:
+            # nothing matched, or no journal at all: the unfiltered command, one entry, says which
+            rc, out, err = _run(run_command, base + ["-n", "1", "-k"])
+            if rc == 0 and (out or "").lstrip().startswith("{"):
+                out = ""
+            else:
+                return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl -k"))
+        else:
+            return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl -k"))
     lines = out.splitlines()
     events.extend(parse_lines(lines, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
     count = len(lines)
     # user-space killers and systemd's per-unit reports (system manager and user managers)
-    rc2, out2, err2 = _run(run_command, base + ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"])
-    note = None
+    # (starting with the options the first query found this journalctl to accept)
+    rc2, out2, err2, variant2, notes2 = _journal_query(run_command, base, ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"],
+                                                       first=variant)
+    notes.extend(notes2)
+    grep2 = variant2 == 0
     if rc2 == 0 and (out2 or "").lstrip().startswith("{"):
         lines2 = out2.splitlines()
         count += len(lines2)
         events.extend(parse_lines(lines2, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
-    elif rc2 != 0:
-        note = "user-space killers not read: rc=%s %s" % (rc2, (err2 or "").strip()[:120])
-    return events, _status("journal", available=True, lines=count, kills=_kills_in(events), reason=note)
+    elif rc2 != 0 and not (grep2 and rc2 == 1 and not (err2 or "").strip()):  # --grep's "nothing matched" is no failure
+        notes.append("user-space killers not read: rc=%s %s" % (rc2, (err2 or "").strip()[:120]))
+    return events, _status("journal", available=True, lines=count, kills=_kills_in(events), filtered=grep_used,
+                           reason="; ".join(notes) or None)
 
 
 def _restrict_reason(default):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.oomguard.linux.plugins.module_utils._swap import unescape_octal as _unescape
+
 PROC_ROOT = "/proc"
 CGROUP_ROOT = "/sys/fs/cgroup"
 
@@ -142,22 +144,6 @@ def memory_summary(meminfo: dict, swaps: list) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------------- cgroup layout
-def _unescape(text):
-    if "\\" not in text:
-        return text
-    out = []
-    i = 0
-    while i < len(text):
-        chunk = text[i:i + 4]
-        if len(chunk) == 4 and chunk[0] == "\\" and chunk[1:].isdigit():
-            out.append(chr(int(chunk[1:], 8)))
-            i += 4
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
 def parse_cgroup_mounts(mountinfo_text) -> list:
     """The cgroup mounts of a ``/proc/self/mountinfo`` text: ``[{"mount_point", "version": 1|2, "root",
     "controllers": [..]}]``. v1 controllers come from the super options (``rw,memory``, ``rw,name=systemd``)."""

@@ -26,6 +26,9 @@ MAX_UNITS = 50
 MAX_CGROUP_MEMBERS = 20000
 PROCESS_KEYS = ("rank", "cgroup_rank", "pid", "ppid", "comm", "uid", "user", "rss_kb", "swap_kb", "pgtables_kb",
                 "oom_score", "oom_score_adj", "unit", "slice", "container_id", "memcg", "limit_memcg", "memcg_limit_bytes")
+# What the ``process_fields`` and ``kill_fields`` options may select.
+PROCESS_FIELDS = PROCESS_KEYS + ("cmdline",)
+KILL_FIELDS = klog.RECORD_KEYS
 
 
 def _iso(epoch):
@@ -147,10 +150,13 @@ def _source_status(status):
 
 
 def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since="7d", boot_time=None,
-               proc_root=procfs.PROC_ROOT) -> dict:
+               proc_root=procfs.PROC_ROOT, raw_lines=klog.MAX_RAW_LINES) -> dict:
     """``{"kills": [...], "kill_count": int, "sources": {...}}`` from the kernel log sources asked for.
 
-    ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None."""
+    ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None. Each kill keeps at most
+    ``raw_lines`` log lines in ``raw`` (0: none, and the parsers do not collect them at all)."""
+    raw_lines = max(0, min(int(raw_lines), klog.MAX_RAW_LINES))
+    keep_raw = raw_lines > 0
     statuses = {}
     found = {}
     boot = klog.boot_time() if boot_time is None else boot_time
@@ -164,17 +170,18 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
                 if not binary:
                     statuses[name] = {"status": "unavailable", "lines": 0, "kills": 0, "reason": "journalctl not found"}
                     continue
-                events, status = klog.read_journal(run_command, since=since, boot_time=boot, journalctl=binary)
+                events, status = klog.read_journal(run_command, since=since, boot_time=boot, journalctl=binary,
+                                                   keep_raw=keep_raw)
             elif name == "dmesg":
                 binary = get_bin_path("dmesg")
                 if not binary:
                     statuses[name] = {"status": "unavailable", "lines": 0, "kills": 0, "reason": "dmesg not found"}
                     continue
-                events, status = klog.read_dmesg(run_command, boot, dmesg=binary)
+                events, status = klog.read_dmesg(run_command, boot, dmesg=binary, keep_raw=keep_raw)
             elif name == "kmsg":
-                events, status = klog.read_kmsg(boot_time_value=boot)
+                events, status = klog.read_kmsg(boot_time_value=boot, keep_raw=keep_raw)
             else:
-                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since)
+                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since, keep_raw=keep_raw)
         except Exception as exc:  # pylint: disable=broad-except
             # a parser bug on one odd line must not cost the facts of the other sources
             statuses[name] = {"status": "error", "lines": 0, "kills": 0, "reason": "%s: %s" % (type(exc).__name__, exc)}
@@ -184,6 +191,9 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
     # the journal first: its wall-clock times are exact and win in the merge
     kills = klog.merge_records(*[found[name] for name in SOURCES if name in found])
     kills = klog.filter_since(kills, since)
+    if raw_lines < klog.MAX_RAW_LINES:
+        for rec in kills:
+            del rec["raw"][raw_lines:]
     prefix = container_cgroup(proc_root)
     if prefix:
         before = len(kills)
@@ -245,20 +255,57 @@ def unit_view(props, layout, proc_root=procfs.PROC_ROOT, cgroup_root=mem.CGROUP_
             "mismatches": mismatches}
 
 
+def _view_names(unit_names):
+    """The units the systemd view shows: deduplicated, empty names dropped, at most MAX_UNITS."""
+    names = []
+    for name in unit_names:
+        if name and name not in names and len(names) < MAX_UNITS:
+            names.append(name)
+    return names
+
+
+def show_many(run_command, systemctl, units, props):
+    """``systemctl show`` of several units in ONE call (one process instead of one per unit):
+    ``{unit: {prop: value}}``, or None when the answer cannot be split per unit (then ask unit by unit).
+
+    systemctl prints one block of ``Key=Value`` lines per unit, in the order given, separated by an empty line."""
+    if not units:
+        return {}
+    cmd = [systemctl, "show", "--no-pager"]
+    for prop in props:
+        cmd.extend(["-p", prop])
+    cmd.append("--")
+    cmd.extend(units)
+    try:
+        rc, out, dummy = run_command(cmd)
+    except Exception:  # pylint: disable=broad-except
+        return None
+    if rc != 0:  # e.g. one invalid unit name fails the whole call
+        return None
+    blocks = [block for block in (out or "").strip("\n").split("\n\n")]
+    if len(blocks) != len(units):
+        return None
+    return dict((unit, systemd.parse_show(block)) for unit, block in zip(units, blocks))
+
+
 def systemd_view(show, unit_names, layout, proc_root=procfs.PROC_ROOT) -> list:
     """``units`` fact for ``unit_names`` (deduplicated, at most MAX_UNITS); ``show(unit, props) -> dict``."""
     result = []
-    seen = set()
-    for name in unit_names:
-        if not name or name in seen or len(seen) >= MAX_UNITS:
-            continue
-        seen.add(name)
+    for name in _view_names(unit_names):
         props = show(name, SHOW_PROPS)
         if not props or props.get("LoadState") == "not-found":
             continue
         props.setdefault("Id", name)
         result.append(unit_view(props, layout, proc_root))
     return result
+
+
+def select_fields(records, fields):
+    """Each record with only ``fields`` (in that order; a key the record lacks is left out), or the records
+    themselves when ``fields`` is empty."""
+    if not fields:
+        return records
+    return [dict((key, rec[key]) for key in fields if key in rec) for rec in records]
 
 
 # ------------------------------------------------------------------------------------------------ everything
@@ -304,10 +351,21 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
                           facts["sysctl"].get("vm.swappiness") or 0, proc_root)
     running = systemd.systemd_running()
     killers = mem.killers_from_comms(table["comms"])
+    shown = {}
+
+    def show_cached(unit, props):
+        return shown[unit] if unit in shown else show(unit, props)
+
     if running:
+        # every unit the facts need (the killers' and those of the systemd view), asked in one systemctl call
+        view_names = _view_names(list(params.get("units") or []) +
+                                 [p["unit"] for p in table["processes"] + table["watched"] if p.get("unit")])
+        wanted = view_names + [unit for key, unit in mem.KILLER_UNITS.items() if not killers[key] and unit not in view_names]
+        systemctl = get_bin_path("systemctl")
+        shown.update((show_many(run_command, systemctl, wanted, SHOW_PROPS) if systemctl and wanted else None) or {})
         for key, unit in mem.KILLER_UNITS.items():
             if not killers[key]:
-                killers[key] = show(unit, ("ActiveState",)).get("ActiveState") in ("active", "activating", "reloading")
+                killers[key] = show_cached(unit, ("ActiveState",)).get("ActiveState") in ("active", "activating", "reloading")
     facts["killers"] = killers
     facts["cap_sys_resource"] = procfs.has_cap_sys_resource(proc_root)
     facts["systemd"] = running
@@ -315,11 +373,17 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
     facts["processes"] = table["processes"]
     facts["watched"] = table["watched"]
     facts.update(kill_facts(run_command, get_bin_path, params.get("sources") or SOURCES, params.get("log_files"),
-                            params.get("since"), proc_root=proc_root))
+                            params.get("since"), proc_root=proc_root,
+                            raw_lines=params.get("raw_lines", klog.MAX_RAW_LINES)))
     if running:
         names = [p["unit"] for p in facts["processes"] + facts["watched"] if p.get("unit")]
         names = list(params.get("units") or []) + names
-        facts["units"] = systemd_view(show, names, layout, proc_root)
+        facts["units"] = systemd_view(show_cached, names, layout, proc_root)
     else:
         facts["units"] = []
+    # last, once everything that needs the whole records (the systemd view) is done
+    process_fields = params.get("process_fields")
+    facts["processes"] = select_fields(facts["processes"], process_fields)
+    facts["watched"] = select_fields(facts["watched"], process_fields)
+    facts["kills"] = select_fields(facts["kills"], params.get("kill_fields"))
     return facts

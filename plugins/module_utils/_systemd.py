@@ -612,7 +612,8 @@ def enforced_memory(control_group, keys, cgroup_root="/sys/fs/cgroup") -> dict:
     """Read what the kernel enforces for ``control_group`` (the unit's ``ControlGroup=`` property).
 
     Returns ``{'layout', 'files': {key: path}, 'values': {key: bytes or 'infinity'}, 'unsupported': [keys]}``;
-    ``unsupported`` lists keys the layout has no file for (MemoryHigh= on cgroup v1).
+    ``unsupported`` lists keys the layout has no file for (MemoryHigh= on cgroup v1). On cgroup v1 ``memsw_limit``
+    is the memory+swap limit (bytes, 'infinity', or None when the kernel has no memsw accounting).
     """
     layout = cgroup_layout(cgroup_root)
     result = {"layout": layout, "files": {}, "values": {}, "unsupported": []}
@@ -638,6 +639,15 @@ def enforced_memory(control_group, keys, cgroup_root="/sys/fs/cgroup") -> dict:
             result["values"][key] = "infinity"
         elif raw.isdigit():
             result["values"][key] = int(raw)
+    if layout != "v2":
+        # cgroup v1 limits RAM and RAM+swap separately, and systemd sets only the first: a unit can swap past
+        # MemoryMax= there unless memory.memsw.limit_in_bytes is set too.
+        try:
+            with open(os.path.join(base, "memory.memsw.limit_in_bytes")) as fh:
+                raw = fh.read().strip()
+            result["memsw_limit"] = "infinity" if int(raw) >= V1_UNLIMITED else int(raw)
+        except (OSError, IOError, ValueError):
+            result["memsw_limit"] = None
     return result
 
 

@@ -66,6 +66,8 @@ options:
     description:
       - Kernel log sources to read. A kill seen by several sources is returned once.
       - V(journal) is C(journalctl -k) plus the lines of systemd-oomd, earlyoom and systemd's own per-unit reports.
+        journalctl itself keeps only lines that can belong to a kill (C(--grep)); a journalctl without C(--grep)
+        (older than systemd 237, or built without PCRE2) is asked again without it.
         V(dmesg) and V(kmsg) read the kernel ring buffer (current boot). V(files) reads O(log_files).
     type: list
     elements: str
@@ -82,6 +84,34 @@ options:
       - Units to add to RV(ansible_facts.oom.units), the systemd view, beside the units of the returned processes.
     type: list
     elements: str
+    default: []
+  raw_lines:
+    description:
+      - How many of the log lines that made a kill record it keeps in C(raw) (V(0) to V(6); V(0) keeps none and
+        skips collecting them). The fleet audit uses V(0) because these lines are the bulk of a kill record.
+    type: int
+    default: 6
+  process_fields:
+    description:
+      - Return only these keys of each row of RV(ansible_facts.oom.processes) and RV(ansible_facts.oom.watched)
+        (for example V(rank), V(pid), V(comm), V(oom_score_adj)). By default every key.
+      - Ranks and the systemd view are computed from the whole rows all the same. For large fleets, where what travels
+        back to the controller sets the pace.
+    type: list
+    elements: str
+    choices: [rank, cgroup_rank, pid, ppid, comm, uid, user, rss_kb, swap_kb, pgtables_kb, oom_score, oom_score_adj,
+              unit, slice, container_id, memcg, limit_memcg, memcg_limit_bytes, cmdline]
+    default: []
+  kill_fields:
+    description:
+      - Return only these keys of each record of RV(ansible_facts.oom.kills) (for example V(time), V(pid), V(comm),
+        V(unit), V(killer)). By default every key.
+      - Kills are found, merged and filtered with the whole records all the same.
+    type: list
+    elements: str
+    choices: [time, timestamp, monotonic, boot_id, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
+              pgtables_kb, vm_rss_kb, oom_score_adj, score, constraint, oom_memcg, task_memcg, unit, slice, container_id,
+              invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported, sources, raw]
     default: []
 attributes:
   check_mode:
@@ -574,6 +604,12 @@ ansible_facts:
               elements: str
               returned: always
               sample: [journal, dmesg]
+            raw:
+              description: Up to O(raw_lines) of the log lines (message part, 400 characters each) that made the record.
+              type: list
+              elements: str
+              returned: always
+              sample: ["Memory cgroup out of memory: Killed process 4956 (python3) total-vm:114932kB, anon-rss:97920kB, file-rss:6620kB"]
         kill_count:
           description: Number of RV(ansible_facts.oom.kills).
           type: int
@@ -583,6 +619,8 @@ ansible_facts:
           description:
             - For each source (C(journal), C(dmesg), C(kmsg), C(files)) C(status) (V(read), V(unavailable), V(error),
               V(skipped)), C(lines) read, C(kills) found and C(reason) when not read.
+            - C(journal) also has C(filtered), true when journalctl filtered the lines itself (C(--grep)); C(lines)
+              then counts the lines that passed the filter.
             - Inside a container, C(container_cgroup) and C(dropped_outside_container) say kills were filtered.
           type: dict
           returned: always
@@ -626,8 +664,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import SOURCES, collect
-from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import DEFAULT_LOG_FILES, parse_since
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import KILL_FIELDS, PROCESS_FIELDS, SOURCES, collect
+from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import DEFAULT_LOG_FILES, MAX_RAW_LINES, parse_since
 from ansible_collections.oomguard.linux.plugins.module_utils._systemd import show_properties
 
 
@@ -643,6 +681,9 @@ def build_module():
             sources=dict(type="list", elements="str", choices=list(SOURCES), default=list(SOURCES)),
             log_files=dict(type="list", elements="path", default=list(DEFAULT_LOG_FILES)),
             units=dict(type="list", elements="str", default=[]),
+            raw_lines=dict(type="int", default=MAX_RAW_LINES),
+            process_fields=dict(type="list", elements="str", choices=list(PROCESS_FIELDS), default=[]),
+            kill_fields=dict(type="list", elements="str", choices=list(KILL_FIELDS), default=[]),
         ),
         supports_check_mode=True,
     )
@@ -653,6 +694,8 @@ def main():
     params = module.params
     if params["top"] < 0:
         module.fail_json(msg="Failed to gather OOM facts: top must be 0 (all processes) or a positive number, got %d" % params["top"])
+    if not 0 <= params["raw_lines"] <= MAX_RAW_LINES:
+        module.fail_json(msg="Failed to gather OOM facts: raw_lines must be between 0 and %d, got %d" % (MAX_RAW_LINES, params["raw_lines"]))
     try:
         parse_since(params["since"])
     except ValueError as exc:

@@ -311,6 +311,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _systemd as sd
+from ansible_collections.oomguard.linux.plugins.module_utils._swap import read_proc_swaps
 from ansible_collections.oomguard.linux.plugins.module_utils._procfs import (
     ProcError,
     ProcessHandle,
@@ -596,6 +597,12 @@ class Override(object):
             kernel = sd.enforced_memory(props["ControlGroup"], mem_keys)
             result["cgroup_layout"] = kernel["layout"]
             result["files"] = kernel["files"]
+            if ("MemoryMax" in mem_keys and conf.get("MemoryMax") not in (None, "infinity")
+                    and kernel.get("memsw_limit") == "infinity" and read_proc_swaps()):
+                self.warnings.append(
+                    "%s: MemoryMax=%s limits RAM only here: on cgroup v1 with swap active the unit can swap past it, because "
+                    "systemd sets no memory+swap limit (memory.memsw.limit_in_bytes is unlimited); when it finally hits the "
+                    "limit the OOM kill may land elsewhere in its parent cgroup" % (unit, self.settings.get("MemoryMax")))
             for key in mem_keys:
                 if key in kernel["unsupported"]:
                     if conf.get(key) not in (None, "infinity"):

@@ -219,12 +219,12 @@ def test_oom_drill_postgresql_survives(make_systemd_host, tmp_path):  # pylint: 
     seen |= {kill_key(k) for k in new}
     before_kills = new
     pg_killed = [k for k in new if k["pid"] in before["pg_before"]]
-    # The seed's symptom, reproduced: the kernel killed PostgreSQL (its biggest backend), the batch job survived.
+    # The seed's symptom, reproduced: the kernel killed PostgreSQL first, the very backend oom_facts ranked first.
     assert pg_killed, ("the unprotected drill did not lose a PostgreSQL process", before, [describe(k) for k in new])
     assert pg_killed[0]["pid"] == session, [describe(k) for k in new]
     assert all((k["comm"], k["unit"], k["killer"], k["constraint"]) == ("postgres", PG, "kernel", "memcg") for k in pg_killed)
     assert before["pg_kills"] >= 1  # the cgroup's own counter agrees with the kernel log
-    # Usually the batch job survives (it reaches its 200 MiB and exits 0); when its next allocation comes before
+    # Often the batch job survives (3 runs of 5: it reaches its 200 MiB and exits 0); when its next allocation comes before
     # PostgreSQL has released the dead backend's shared memory, the kernel kills it too. Recorded, not asserted.
     batch_survived = (before["result"], before["status"]) == ("success", "0")
     assert batch_survived == (before["pid"] not in {k["pid"] for k in new}), (before, [describe(k) for k in new])
@@ -302,6 +302,8 @@ def test_oom_drill_postgresql_survives(make_systemd_host, tmp_path):  # pylint: 
                          "pg_alive": r["pg_before"] == r["pg_after"]} for i, r in enumerate(runs)]
     outcome["after_victims"] = [describe(k) for k in after_kills]
     outcome["timings"] = {k: round(v, 1) for k, v in timings.items()}
+    with open("/proc/swaps", encoding="utf-8") as fh:
+        outcome["swap_devices_at_end"] = len(fh.read().strip().splitlines()) - 1
     print("DRILL OUTCOME " + json.dumps(outcome, default=list))
     assert timings["total"] < 300, timings
 

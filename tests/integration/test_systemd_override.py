@@ -368,3 +368,34 @@ def test_precedence_warning_and_slice(run_module, make_systemd_host):
     res = run_on(run_module, h, {"unit": "nginx", "oom_score_adjust": 200, "runtime": True})
     assert res["path"] == "/run/systemd/system/nginx.service.d/50-oomguard.conf"
     assert cat(h, res["path"]) is not None
+
+
+@pytest.mark.bench
+@pytest.mark.root
+@pytest.mark.serial
+@pytest.mark.slow
+def test_memory_max_warns_when_v1_swap_escapes_it(run_module, make_systemd_host, tmp_path_factory):
+    """On cgroup v1 systemd sets no memory+swap limit: with swap active a unit swaps past MemoryMax=. The module
+    must say so when (and only when) swap is really active. Swap is machine-wide: a 32M swapfile, removed at the end."""
+    if not os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"):
+        pytest.fail("this check needs cgroup v1 with memsw accounting (this machine kind has it)")
+    h = make_systemd_host()
+    make_service(h, "oomg-swapesc.service", 8)
+    unit = "oomg-swapesc.service"
+    wait_for(lambda: h.main_pid(unit))
+    swapdir = tmp_path_factory.mktemp("swapesc", numbered=True)
+    swap = {"path": str(swapdir / "swapfile"), "size": "32M", "fstab_path": str(swapdir / "fstab")}
+    try:
+        res = run_module("swapfile", swap)
+        assert res["changed"] and not res.get("failed"), res
+        assert any(line.split()[0] == swap["path"] for line in open("/proc/swaps").read().splitlines()[1:])
+        res = run_on(run_module, h, {"unit": unit, "memory_max": "256M"})
+        assert not res.get("failed"), res
+        assert any("swap past it" in w for w in res.get("warnings", [])), res.get("warnings")
+    finally:
+        run_module("swapfile", dict(swap, state="absent"))
+    assert all(line.split()[0] != swap["path"] for line in open("/proc/swaps").read().splitlines()[1:])
+    if open("/proc/swaps").read().splitlines()[1:]:
+        return  # someone else's swap is active on this machine: the "no warning without swap" half cannot be shown
+    res = run_on(run_module, h, {"unit": unit, "memory_max": "200M"})
+    assert res["changed"] and not any("swap past it" in w for w in res.get("warnings", [])), res.get("warnings")

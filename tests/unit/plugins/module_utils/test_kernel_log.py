@@ -417,7 +417,10 @@ def test_read_journal_reads_json_and_userspace():
 
 def test_read_journal_failures():
     assert kl.read_journal(fake_run([OSError(2, "No such file or directory")]))[1]["available"] is False
-    status = kl.read_journal(fake_run([(1, "", "Failed to open journal")]))[1]
+    # rc 1 from the filtered query may mean "nothing matched": the unfiltered probe (-n 1) gives the real error
+    run = fake_run([(1, "", "Failed to open journal")] * 2)
+    status = kl.read_journal(run)[1]
+    assert run.calls[1][-3:] == ["-n", "1", "-k"] and not any(arg.startswith("--grep") for arg in run.calls[1])
     assert status["available"] is False and "Failed to open journal" in status["reason"]
     assert "cannot read since" in kl.read_journal(fake_run([]), since="soon")[1]["reason"]
 

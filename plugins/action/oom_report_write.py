@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""Action plugin of oomguard.linux.oom_report_write: render the fleet audit report and write its files on the controller.
+
+Everything happens in the controller's worker process: no module is sent to any host, so writing the five files costs
+milliseconds instead of a stat and a copy module per file. Documentation: plugins/modules/oom_report_write.py.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+from ansible import constants as C
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.oomguard.linux.plugins.module_utils._report import to_plain
+from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+
+ARGUMENT_SPEC = dict(
+    report=dict(type="dict", required=True),
+    dest=dict(type="path", required=True),
+    files=dict(type="list", elements="str", choices=list(FILES)),
+    mode=dict(type="raw", default="0644"),
+)
+
+
+def _parse_mode(value):
+    """Octal string ("0644", "644") or int to an int permission mode; ValueError when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    else:
+        text = str(value).strip()
+        if not text or any(c not in "01234567" for c in text):
+            raise ValueError("mode must be an octal number such as '0644', got %r" % (value,))
+        mode = int(text, 8)
+    if not 0 <= mode <= 0o7777:
+        raise ValueError("mode must lie between 0000 and 7777, got %r" % (value,))
+    return mode
+
+
+def _current(path):
+    """(bytes or None, permission bits or None) of an existing regular file; (None, None) when absent."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None, None
+    if not stat.S_ISREG(info.st_mode):
+        raise IsADirectoryError("%s exists and is not a regular file" % path)
+    with open(path, "rb") as handle:
+        return handle.read(), stat.S_IMODE(info.st_mode)
+
+
+def _diff_entry(path, before, after):
+    entry = {"before_header": path if before is not None else "%s (absent)" % path, "after_header": path}
+    limit = C.MAX_FILE_SIZE_FOR_DIFF
+    if (before is not None and len(before) > limit) or len(after) > limit:
+        size = len(after)
+        entry["before"] = "" if before is None else "(%d bytes, too large to diff)\n" % len(before)
+        entry["after"] = "(%d bytes, too large to diff)\n" % size
+    else:
+        entry["before"] = "" if before is None else to_text(before, errors="surrogate_or_strict")
+        entry["after"] = to_text(after, errors="surrogate_or_strict")
+    return entry
+
+
+def write_files(dest, contents, mode, check_mode=False, want_diff=False):
+    """Write ``contents`` ({name: bytes}) into directory ``dest``; only files whose content or mode differ.
+
+    All temporary files are written first (same directory, then ``os.replace``), so a failure leaves every report
+    file either as it was or complete. Returns ``(changed, files, diffs)``."""
+    changed = False
+    files = {}
+    diffs = []
+    planned = []
+    dir_created = False
+    if not os.path.isdir(dest):
+        if os.path.exists(dest):
+            raise NotADirectoryError("%s exists and is not a directory" % dest)
+        changed = dir_created = True
+        if want_diff:
+            diffs.append({"before_header": dest, "after_header": dest, "before": "state: absent\n", "after": "state: directory\n"})
+        if not check_mode:
+            os.makedirs(dest, 0o755)
+    for name in sorted(contents):
+        path = os.path.join(dest, name)
+        data = contents[name]
+        before, before_mode = (None, None) if dir_created else _current(path)
+        content_changed = before != data
+        mode_changed = before_mode is not None and before_mode != mode
+        files[name] = {"path": path, "size": len(data), "changed": content_changed or mode_changed}
+        if not (content_changed or mode_changed):
+            continue
+        changed = True
+        if want_diff:
+            if content_changed:
+                diffs.append(_diff_entry(path, before, data))
+            else:
+                diffs.append({"before_header": path, "after_header": path,
+                              "before": "mode: %04o\n" % before_mode, "after": "mode: %04o\n" % mode})
+        planned.append((name, path, data, content_changed))
+    if check_mode or not planned:
+        return changed, files, diffs
+    temps = []
+    try:
+        for name, path, data, content_changed in planned:
+            if not content_changed:  # same bytes, other permissions: chmod is atomic on its own
+                os.chmod(path, mode)
+                continue
+            fd, tmp = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=dest)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fchmod(handle.fileno(), mode)
+                os.fsync(handle.fileno())
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, dummy in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return changed, files, diffs
+
+
+class ActionModule(ActionBase):
+    """Render the report and write its files on the controller."""
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dest = os.path.abspath(os.path.expanduser(args["dest"]))
+        try:
+            mode = _parse_mode(args["mode"])
+        except ValueError as exc:
+            result.update(failed=True, msg="Failed to write the OOM audit report: %s" % exc)
+            return result
+        try:
+            rendered = render_all(to_plain(args["report"]), args["files"] or None)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            result.update(failed=True, msg="Failed to write the OOM audit report: report is not an oomguard.linux.oom_report "
+                                           "report (%s: %s)" % (type(exc).__name__, exc))
+            return result
+        contents = dict((name, to_bytes(text, errors="surrogate_or_strict")) for name, text in rendered.items())
+        try:
+            changed, files, diffs = write_files(dest, contents, mode, check_mode=self._task.check_mode,
+                                                want_diff=self._task.diff)
+        except OSError as exc:
+            result.update(failed=True, msg="Failed to write the OOM audit report into %s: %s" % (dest, exc), dest=dest)
+            return result
+        result.update(changed=changed, dest=dest, files=files)
+        if self._task.diff and diffs:
+            result["diff"] = diffs
+        written = sorted(name for name, info in files.items() if info["changed"])
+        verb = "would write" if self._task.check_mode else "wrote"
+        result["msg"] = ("%s %s in %s" % (verb, ", ".join(written), dest)) if written else "report files in %s are up to date" % dest
+        return result

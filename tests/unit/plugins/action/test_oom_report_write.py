@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""The oom_report_write action plugin, run by a real ansible-playbook, writing real files under tmp_path.
+
+The report comes from facts recorded on a real host (fixtures/oom_facts_localhost.json) through the same build_report the
+oom_report filter uses; the files on disk are compared byte for byte with what render_all produces.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report
+from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+
+from helpers.ansible_run import run_playbook
+
+RECORDED = Path(__file__).resolve().parent.parent / "module_utils" / "fixtures" / "oom_facts_localhost.json"
+
+
+def make_report(generated_at):
+    facts = json.loads(RECORDED.read_text(encoding="utf-8"))
+    results = [("web1", {"changed": False, "ansible_facts": {"oom": facts}}),
+               ("db1", {"unreachable": True, "msg": "ssh: connect to host db1: Connection refused"})]
+    return build_report(results, intended={"postgres": -900}, generated_at=generated_at)
+
+
+def play(tmp_path, tasks, **variables):
+    vars_file = tmp_path / ("vars-%d.json" % len(list(tmp_path.glob("vars-*.json"))))
+    vars_file.write_text(json.dumps(variables), encoding="utf-8")
+    doc = run_playbook([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], extra_args=["-e", "@%s" % vars_file])
+    assert doc["_rc"] in (0, 2), doc
+    return [task["hosts"]["localhost"] for task in doc["plays"][0]["tasks"]]
+
+
+def write_task(report_var, dest, **options):
+    args = {"report": "{{ %s }}" % report_var, "dest": str(dest)}
+    args.update(options.pop("args", {}))
+    task = {"name": "write", "oomguard.linux.oom_report_write": args}
+    task.update(options)
+    return task
+
+
+def disk(dest):
+    return dict((p.name, p.read_bytes()) for p in sorted(Path(dest).iterdir()))
+
+
+def expected(report, names=FILES):
+    return dict((name, text.encode("utf-8")) for name, text in render_all(report, names).items())
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_writes_checks_and_diffs_real_files(tmp_path):  # pylint: disable=too-many-statements
+    one = make_report("2026-11-27T10:00:00+00:00")
+    two = make_report("2026-11-28T10:00:00+00:00")
+    dest = tmp_path / "report"
+
+    # 1. a new directory: every file is created, with the report's exact content, and diffs show them
+    first, = play(tmp_path, [write_task("one", dest, diff=True)], one=one)
+    assert first["changed"] is True and not first.get("failed"), first
+    assert disk(dest) == expected(one)  # exactly the five files: no temporary file left behind
+    assert all(mode_of(dest / name) == 0o644 for name in FILES) and mode_of(dest) == 0o755
+    assert first["dest"] == str(dest) and set(first["files"]) == set(FILES)
+    assert all(info["changed"] and info["size"] == len(expected(one)[name]) for name, info in first["files"].items())
+    headers = [d["after_header"] for d in first["diff"]]
+    assert str(dest) in headers and all(str(dest / name) in headers for name in FILES)
+    prom = [d for d in first["diff"] if d["after_header"] == str(dest / "oomguard.prom")][0]
+    assert prom["before"] == "" and prom["after"] == expected(one)["oomguard.prom"].decode()
+    inodes = dict((name, os.stat(dest / name).st_ino) for name in FILES)
+
+    # 2. the same report again: nothing changes, not even the inodes; 3. a newer report in check mode: changed, nothing written
+    again, check = play(tmp_path, [write_task("one", dest), write_task("two", dest, check_mode=True, diff=True)], one=one, two=two)
+    assert again["changed"] is False and not any(info["changed"] for info in again["files"].values()), again
+    assert check["changed"] is True and not check.get("failed"), check
+    assert disk(dest) == expected(one)
+    assert dict((name, os.stat(dest / name).st_ino) for name in FILES) == inodes
+    changed_now = sorted(name for name, info in check["files"].items() if info["changed"])
+    assert "report.json" in changed_now and "would write" in check["msg"]
+    diff = [d for d in check["diff"] if d["after_header"] == str(dest / "report.json")][0]
+    assert "2026-11-27T10:00:00" in diff["before"] and "2026-11-28T10:00:00" in diff["after"]
+
+    # 4. two files of the newer report, another mode: those two are replaced, the other three stay as they were
+    subset, = play(tmp_path, [write_task("two", dest, args={"files": ["oomguard.prom", "hosts.csv"], "mode": "0600"})], two=two)
+    assert subset["changed"] is True and set(subset["files"]) == {"oomguard.prom", "hosts.csv"}
+    now = disk(dest)
+    assert set(now) == set(FILES)
+    for name in FILES:
+        source = two if name in ("oomguard.prom", "hosts.csv") else one
+        assert now[name] == expected(source)[name], name
+        assert mode_of(dest / name) == (0o600 if name in ("oomguard.prom", "hosts.csv") else 0o644), name
+
+    # 5. the same content with the old mode back: changed (mode only), content untouched
+    chmod, = play(tmp_path, [write_task("two", dest, args={"files": ["oomguard.prom"]})], two=two)
+    assert chmod["changed"] is True and mode_of(dest / "oomguard.prom") == 0o644
+    assert (dest / "oomguard.prom").read_bytes() == expected(two)["oomguard.prom"]
+
+
+def test_bad_input_fails_clearly_and_writes_nothing(tmp_path):
+    report = make_report("2026-11-27T10:00:00+00:00")
+    dest = tmp_path / "report"
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("keep me\n", encoding="utf-8")
+    results = play(tmp_path, [
+        write_task("bogus", dest, ignore_errors=True),
+        write_task("report", dest, args={"mode": "rw-r--r--"}, ignore_errors=True),
+        write_task("report", blocker, ignore_errors=True),
+        write_task("report", dest, args={"files": ["index.htm"]}, ignore_errors=True),
+    ], report=report, bogus={"hosts": "nope"})
+    not_a_report, bad_mode, on_a_file, unknown_file = results
+    assert not_a_report["failed"] and "is not an oomguard.linux.oom_report report" in not_a_report["msg"], not_a_report
+    assert bad_mode["failed"] and "mode must be an octal number" in bad_mode["msg"], bad_mode
+    assert on_a_file["failed"] and "is not a directory" in on_a_file["msg"], on_a_file
+    assert unknown_file["failed"] and "index.htm" in unknown_file["msg"], unknown_file
+    assert not dest.exists()
+    assert blocker.read_text(encoding="utf-8") == "keep me\n"

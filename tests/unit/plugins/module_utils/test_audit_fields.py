@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""The audit playbook asks oom_facts for only some keys of each process and kill (process_fields, kill_fields,
+raw_lines: 0). The report built from such trimmed facts must be the report built from the whole facts."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts_utils
+from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report
+
+ROOT = Path(__file__).resolve().parents[4]
+PLAYBOOK = ROOT / "playbooks" / "audit.yml"
+RECORDED = Path(__file__).resolve().parent / "fixtures" / "oom_facts_localhost.json"
+
+
+def facts_task_args():
+    plays = yaml.safe_load(PLAYBOOK.read_text(encoding="utf-8"))
+    for task in plays[0]["tasks"]:
+        if "oomguard.linux.oom_facts" in task:
+            return task["oomguard.linux.oom_facts"]
+    raise AssertionError("no oomguard.linux.oom_facts task in %s" % PLAYBOOK)
+
+
+def trimmed(facts, args):
+    out = copy.deepcopy(facts)
+    for key in ("processes", "watched"):
+        out[key] = facts_utils.select_fields(out[key], args["process_fields"])
+    out["kills"] = facts_utils.select_fields(out["kills"], args["kill_fields"])
+    return out
+
+
+def test_playbook_asks_for_a_small_known_subset():
+    args = facts_task_args()
+    assert args["raw_lines"] == 0
+    assert set(args["process_fields"]) <= set(facts_utils.PROCESS_FIELDS) and "cmdline" not in args["process_fields"]
+    assert set(args["kill_fields"]) <= set(facts_utils.KILL_FIELDS) and "raw" not in args["kill_fields"]
+    assert len(args["process_fields"]) < len(facts_utils.PROCESS_FIELDS) // 2
+    assert len(args["kill_fields"]) < len(facts_utils.KILL_FIELDS) // 2
+
+
+def test_report_from_trimmed_facts_is_the_report_from_whole_facts():
+    args = facts_task_args()
+    whole = json.loads(RECORDED.read_text(encoding="utf-8"))
+    assert whole["kills"] and whole["watched"] and whole["processes"] and whole["units"] is not None
+    # a second host whose services drifted and whose kill hit a critical service, so every rule has input
+    other = copy.deepcopy(whole)
+    for proc in other["watched"]:
+        proc["oom_score_adj"] = 300
+    for kill in other["kills"]:
+        kill["comm"] = "postgres"
+    settings = dict(intended={"postgres": -900, "nginx": 0}, generated_at="2026-11-27T10:00:00+00:00")
+    full = build_report([("a", {"ansible_facts": {"oom": whole}}), ("b", {"ansible_facts": {"oom": other}})], **settings)
+    small = build_report([("a", {"ansible_facts": {"oom": trimmed(whole, args)}}),
+                          ("b", {"ansible_facts": {"oom": trimmed(other, args)}})], **settings)
+    assert small == full
+    assert full["kills"] and full["critical_services"] and full["totals"]["drift"] > 0
+    # and the trimmed facts are much smaller
+    assert len(json.dumps(trimmed(whole, args))) < 0.7 * len(json.dumps(whole))
+
+
+def test_select_fields_keeps_order_and_skips_missing_keys():
+    rows = [{"pid": 1, "comm": "a", "rank": 2}, {"pid": 2}]
+    assert facts_utils.select_fields(rows, ["rank", "pid"]) == [{"rank": 2, "pid": 1}, {"pid": 2}]
+    assert facts_utils.select_fields(rows, []) is rows
