@@ -44,6 +44,7 @@ audit: bootstrap  ## Audit this machine's OOM risk; report in ./report/ (AUDIT_I
 lint: bootstrap  ## yamllint and ansible-lint (production profile)
 	yamllint -s .
 	ansible-lint --offline
+	$(BIN)/python scripts/role-readme --check
 
 minver: bootstrap  ## Module code must run on the oldest target Python ansible-core supports (3.8)
 	vermin --no-tips --violations --eval-annotations -t=3.8- plugins/modules plugins/module_utils

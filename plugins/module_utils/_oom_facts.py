@@ -372,7 +372,8 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
     facts["process_count"] = table["process_count"]
     facts["processes"] = table["processes"]
     facts["watched"] = table["watched"]
-    facts.update(kill_facts(run_command, get_bin_path, params.get("sources") or SOURCES, params.get("log_files"),
+    sources = SOURCES if params.get("sources") is None else params["sources"]  # [] means: read no kernel log
+    facts.update(kill_facts(run_command, get_bin_path, sources, params.get("log_files"),
                             params.get("since"), proc_root=proc_root,
                             raw_lines=params.get("raw_lines", klog.MAX_RAW_LINES)))
     if running:

@@ -69,6 +69,7 @@ options:
         journalctl itself keeps only lines that can belong to a kill (C(--grep)); a journalctl without C(--grep)
         (older than systemd 237, or built without PCRE2) is asked again without it.
         V(dmesg) and V(kmsg) read the kernel ring buffer (current boot). V(files) reads O(log_files).
+      - An empty list reads no kernel log at all (C(kills) is then empty; every source reports V(skipped)).
     type: list
     elements: str
     choices: [journal, dmesg, kmsg, files]

@@ -485,7 +485,9 @@ def present(swap, before, wanted, fstype):
     else:
         size_ok = st.st_size == wanted and header["pages"] == wanted // pagesize
         if active is not None:
-            size_ok = size_ok and active["size_bytes"] == wanted - pagesize
+            # The file's size and header decide; /proc/swaps is not compared with them: the kernel may use fewer pages
+            # than the header names when filesystem blocks do not line up with pages (ext4 with 1K blocks), and an
+            # active swapfile cannot be changed on disk (the kernel marks it S_SWAPFILE), so the header is current.
             if not size_ok:
                 rebuild = swapoff = True
             elif params["priority"] is not None and active["priority"] != params["priority"]:

@@ -266,8 +266,8 @@ applied:
   description:
     - What was applied to running units. There is one entry per process written (O(apply=live)), per unit
       restarted (O(apply=restart)), and per memory property that the reload re-applied.
-    - C(status) is C(set), C(would set), C(failed), C(skipped) (a process that chose its own value),
-      C(restarted), C(would restart) or C(reloaded).
+    - C(status) is C(set), C(would set), C(would fail) (check mode, lowering without CAP_SYS_RESOURCE), C(failed),
+      C(skipped) (a process that chose its own value), C(restarted), C(would restart) or C(reloaded).
   returned: always
   type: list
   elements: dict
@@ -538,6 +538,14 @@ class Override(object):
             self.applied.append(entry)
             return False
         if check_mode:
+            if wanted < 0 and wanted < before and not has_cap_sys_resource():
+                # the real run would get EACCES (below oom_score_adj_min without CAP_SYS_RESOURCE) and change nothing
+                entry["status"] = "would fail"
+                entry["error"] = "lowering to %d needs CAP_SYS_RESOURCE, which this host lacks" % wanted
+                self.applied.append(entry)
+                self.warnings.append("apply=live: %s %d (%s) cannot be lowered from %d to %d: CAP_SYS_RESOURCE is missing"
+                                     % (unit, handle.pid, entry["comm"], before, wanted))
+                return False
             entry["status"] = "would set"
             self.applied.append(entry)
             return True

@@ -239,6 +239,16 @@ def test_sources_never_fail_the_module(run_module, tmp_path):
     assert facts["kills"] == []
 
 
+def test_empty_sources_read_no_kernel_log(run_module, oom_kill):
+    oom_kill()  # a real kill is in dmesg now: with sources: [] it must still not be read
+    facts = facts_of(run_module("oom_facts", {"sources": [], "top": 1}))
+    assert facts["kills"] == [] and facts["kill_count"] == 0
+    assert {name: src["status"] for name, src in facts["sources"].items()} == {
+        "journal": "skipped", "dmesg": "skipped", "kmsg": "skipped", "files": "skipped"}
+    facts = facts_of(run_module("oom_facts", {"sources": ["dmesg"], "since": "1h", "top": 1}))
+    assert facts["kill_count"] >= 1 and facts["sources"]["dmesg"]["status"] == "read"
+
+
 # ------------------------------------------------------------------------------------------------ systemd host
 HOG_UNIT = """\
 [Unit]

@@ -262,6 +262,11 @@ def test_negative_value_configured_versus_enforced(run_module, make_systemd_host
         assert res["configured"]["nginx.service"]["OOMScoreAdjust"] == -500
         assert res["enforced"]["nginx.service"]["OOMScoreAdjust"] == 0
         assert any("CAP_SYS_RESOURCE" in w and "not enforced" in w for w in res["warnings"]), res["warnings"]
+        # check mode predicts what the real run will do: no change, and it says why
+        res = run_on(run_module, h, {"unit": "nginx", "oom_score_adjust": -500, "apply": "live"}, check=True)
+        assert res["changed"] is False, res
+        assert any(a.get("pid") == pid and a["status"] == "would fail" for a in res["applied"]), res["applied"]
+        assert any("CAP_SYS_RESOURCE is missing" in w for w in res["warnings"]), res["warnings"]
         # live apply cannot do better without the capability: a clear failure entry and a warning, no crash
         res = run_on(run_module, h, {"unit": "nginx", "oom_score_adjust": -500, "apply": "live"})
         assert not res.get("failed"), res
