@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
-"""Action plugin of oomguard.linux.oom_report_write: render the fleet audit report and write its files on the controller.
+"""Action plugin of oomguard.linux.oom_report_write: build (or take) the fleet audit report, render it and write its
+files on the controller.
 
 Everything happens in the controller's worker process: no module is sent to any host, so writing the five files costs
-milliseconds instead of a stat and a copy module per file. Documentation: plugins/modules/oom_report_write.py.
+milliseconds instead of a stat and a copy module per file. Built here from ``hosts``, the report never passes through a
+variable (set_fact), so Ansible never copies or templates its thousands of rows. Documentation:
+plugins/modules/oom_report_write.py.
 """
 from __future__ import annotations
 
@@ -15,15 +18,27 @@ from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.oomguard.linux.plugins.filter.oom_report import oom_report
 from ansible_collections.oomguard.linux.plugins.module_utils._report import to_plain
 from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
 
 ARGUMENT_SPEC = dict(
-    report=dict(type="dict", required=True),
+    report=dict(type="dict"),
+    hosts=dict(type="list", elements="str"),
+    result_var=dict(type="str", default="oomguard_audit_result"),
+    critical=dict(type="list", elements="str"),
+    intended=dict(type="dict", default={}),
+    since=dict(type="str", default="7d"),
+    thresholds=dict(type="dict", default={}),
+    fail_on=dict(type="list", elements="str", default=[]),
     dest=dict(type="path", required=True),
     files=dict(type="list", elements="str", choices=list(FILES)),
     mode=dict(type="raw", default="0644"),
 )
+MUTUALLY_EXCLUSIVE = [("report", "hosts")]
+REQUIRED_ONE_OF = [("report", "hosts")]
 
 
 def _parse_mode(value):
@@ -134,15 +149,27 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                                                  required_one_of=REQUIRED_ONE_OF)
         dest = os.path.abspath(os.path.expanduser(args["dest"]))
         try:
             mode = _parse_mode(args["mode"])
         except ValueError as exc:
             result.update(failed=True, msg="Failed to write the OOM audit report: %s" % exc)
             return result
+        if args["hosts"] is not None:
+            # the oom_report filter's own code, reading each host's registered result raw from hostvars
+            try:
+                report = oom_report(args["hosts"], (task_vars or {}).get("hostvars"), result_var=args["result_var"],
+                                    critical=args["critical"], intended=args["intended"], since=args["since"],
+                                    thresholds=args["thresholds"], fail_on=args["fail_on"])
+            except AnsibleFilterError as exc:
+                result.update(failed=True, msg="Failed to build the OOM audit report: %s" % exc)
+                return result
+        else:
+            report = to_plain(args["report"])
         try:
-            rendered = render_all(to_plain(args["report"]), args["files"] or None)
+            rendered = render_all(report, args["files"] or None)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.update(failed=True, msg="Failed to write the OOM audit report: report is not an oomguard.linux.oom_report "
                                            "report (%s: %s)" % (type(exc).__name__, exc))
@@ -155,6 +182,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="Failed to write the OOM audit report into %s: %s" % (dest, exc), dest=dest)
             return result
         result.update(changed=changed, dest=dest, files=files)
+        # what a play needs to print a summary and gate on, without the report's rows
+        for key in ("summary", "failures", "totals"):
+            if key in report:
+                result[key] = report[key]
         if self._task.diff and diffs:
             result["diff"] = diffs
         written = sorted(name for name, info in files.items() if info["changed"])

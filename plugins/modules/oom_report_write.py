@@ -8,12 +8,16 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: oom_report_write
-short_description: Write the fleet OOM audit report's files on the controller
+short_description: Build the fleet OOM audit report and write its files on the controller
 version_added: 0.1.0
 description:
-  - Renders a report built by the P(oomguard.linux.oom_report#filter) filter and writes its files into a directory on
-    the Ansible controller - C(report.json), C(hosts.csv), C(kills.csv), C(index.html) and C(oomguard.prom), the same
-    content as the P(oomguard.linux.oom_report_render#filter) filter returns.
+  - Builds the fleet report from the registered M(oomguard.linux.oom_facts) results of O(hosts) (with the code of the
+    P(oomguard.linux.oom_report#filter) filter), or takes a O(report) that filter built, renders it and writes its files
+    into a directory on the Ansible controller - C(report.json), C(hosts.csv), C(kills.csv), C(index.html) and
+    C(oomguard.prom), the same content as the P(oomguard.linux.oom_report_render#filter) filter returns.
+  - With O(hosts), the report never passes through a variable, so Ansible does not copy or template its rows; on a fleet
+    of hundreds of hosts with thousands of kills this saves seconds. The result carries the report's C(summary),
+    C(failures) and C(totals) for the tasks that follow.
   - This is an action plugin. It runs in the controller's process and sends no module to any host, so it writes the
     five files in milliseconds, where one M(ansible.builtin.copy) task per file runs two modules each.
   - Each file is written to a temporary file in O(dest) and renamed over the old one, after all of them have been
@@ -25,8 +29,41 @@ options:
   report:
     description:
       - The report, as returned by the P(oomguard.linux.oom_report#filter) filter.
+      - Exactly one of O(report) and O(hosts) is required.
     type: dict
-    required: true
+  hosts:
+    description:
+      - Build the report from these hosts' registered oom_facts results (read from C(hostvars[host][result_var]));
+        usually C(ansible_play_hosts_all). Hosts without a result are listed as missing, never dropped.
+    type: list
+    elements: str
+  result_var:
+    description: With O(hosts), the variable each host registered its oom_facts result in.
+    type: str
+    default: oomguard_audit_result
+  critical:
+    description:
+      - With O(hosts), the critical services (process or unit names); the P(oomguard.linux.oom_report#filter) filter's
+        default list when not set.
+    type: list
+    elements: str
+  intended:
+    description: With O(hosts), the intended C(oom_score_adj) per name (drift check).
+    type: dict
+    default: {}
+  since:
+    description: With O(hosts), the kill window the facts were collected with (recorded in the report).
+    type: str
+    default: 7d
+  thresholds:
+    description: With O(hosts), C(top_victims) and C(low_available_pct) (see the filter).
+    type: dict
+    default: {}
+  fail_on:
+    description: With O(hosts), the conditions recorded in the report's C(failures) (C(kills), C(unprotected), C(drift), C(no_swap)).
+    type: list
+    elements: str
+    default: []
   dest:
     description:
       - Directory on the controller that receives the files. It is created (mode C(0755)) when missing.
@@ -86,15 +123,25 @@ EXAMPLES = r"""
   ignore_unreachable: true
   ignore_errors: true
 
-- name: Build the report
-  ansible.builtin.set_fact:
-    audit_report: "{{ ansible_play_hosts_all | oomguard.linux.oom_report(hostvars) }}"
+- name: Build the report and write the five files on the controller
+  oomguard.linux.oom_report_write:
+    hosts: "{{ ansible_play_hosts_all }}"
+    result_var: oomguard_audit_result
+    intended: {postgres: -900}
+    fail_on: [kills]
+    dest: /srv/oom-report
+  run_once: true
+  register: written
+
+- name: Gate the pipeline
+  ansible.builtin.fail:
+    msg: "{{ written.failures | map(attribute='message') | join('; ') }}"
+  when: written.failures | length > 0
   run_once: true
 
-- name: Write the five report files on the controller
-  oomguard.linux.oom_report_write:
-    report: "{{ audit_report }}"
-    dest: /srv/oom-report
+- name: A report built with the filter
+  ansible.builtin.set_fact:
+    audit_report: "{{ ansible_play_hosts_all | oomguard.linux.oom_report(hostvars) }}"
   run_once: true
 
 - name: Only the Prometheus file, into node_exporter's textfile directory
@@ -117,6 +164,23 @@ files:
   type: dict
   sample: {"report.json": {"path": "/srv/oom-report/report.json", "size": 48213, "changed": true},
            "oomguard.prom": {"path": "/srv/oom-report/oomguard.prom", "size": 2011, "changed": false}}
+summary:
+  description: The report's summary lines.
+  returned: success
+  type: list
+  elements: str
+  sample: ["3 hosts audited: 2 reachable, 1 unreachable, 0 failed", "1 OOM kill(s) since 7d on 1 host(s)"]
+failures:
+  description: The report's C(failures), the O(fail_on) conditions the fleet matches (C(condition), C(hosts), C(message)).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"condition": "kills", "hosts": ["web1"], "message": "fail_on kills: 1 OOM kill(s) since 7d on web1"}]
+totals:
+  description: The report's fleet totals.
+  returned: success
+  type: dict
+  sample: {"hosts": 3, "reachable": 2, "unreachable": 1, "failed": 0, "kills": 1}
 msg:
   description: Which files were (or in check mode would be) written.
   returned: always

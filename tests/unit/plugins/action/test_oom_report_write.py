@@ -118,3 +118,36 @@ def test_bad_input_fails_clearly_and_writes_nothing(tmp_path):
     assert unknown_file["failed"] and "index.htm" in unknown_file["msg"], unknown_file
     assert not dest.exists()
     assert blocker.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_builds_the_report_from_registered_results(tmp_path):
+    facts = json.loads(RECORDED.read_text(encoding="utf-8"))
+    dest = tmp_path / "fleet"
+    tasks = [
+        {"name": "register a result as the facts task would", "ansible.builtin.set_fact": {"res": {"ansible_facts": {"oom": "{{ recorded }}"}}}},
+        write_task("unused", dest, args={"report": None, "hosts": ["localhost", "not-in-inventory"], "result_var": "res",
+                                         "intended": {"postgres": -900}, "fail_on": ["kills", "no_swap"]}),
+    ]
+    dummy, written = play(tmp_path, tasks, recorded=facts, unused=None)
+    assert written["changed"] is True and not written.get("failed"), written
+    expected_report = build_report([("localhost", {"ansible_facts": {"oom": facts}}), ("not-in-inventory", None)],
+                                   intended={"postgres": -900}, fail_on=["kills", "no_swap"])
+    assert written["totals"] == expected_report["totals"] and written["summary"] == expected_report["summary"]
+    assert [f["condition"] for f in written["failures"]] == [f["condition"] for f in expected_report["failures"]]
+    assert "report" not in written and "hosts" not in written  # the rows stay in the files
+    on_disk = json.loads((dest / "report.json").read_text(encoding="utf-8"))
+    for key in ("hosts", "kills", "critical_services", "totals", "settings"):
+        assert on_disk[key] == expected_report[key], key
+    assert [h["status"] for h in on_disk["hosts"]] == ["ok", "missing"]
+    assert set(p.name for p in dest.iterdir()) == set(FILES)
+
+
+def test_report_and_hosts_are_exclusive(tmp_path):
+    report = make_report("2026-11-27T10:00:00+00:00")
+    both, neither = play(tmp_path, [
+        write_task("report", tmp_path / "a", args={"hosts": ["localhost"]}, ignore_errors=True),
+        {"name": "neither", "oomguard.linux.oom_report_write": {"dest": str(tmp_path / "b")}, "ignore_errors": True},
+    ], report=report)
+    assert both["failed"] and "mutually exclusive" in both["msg"], both
+    assert neither["failed"] and "one of the following is required" in neither["msg"], neither
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
