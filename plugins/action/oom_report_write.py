@@ -146,6 +146,30 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
     _requires_connection = False
 
+    def _plain(self, value):
+        """A registered result as plain data. Registered module results are data already; a value that still holds
+        templates (a set_fact of a template, on ansible-core 2.19+) is templated first."""
+        try:
+            return to_plain(value)
+        except ReferenceError:  # a lazy template container needs a templating context: let the templar resolve it
+            return to_plain(self._templar.template(value))
+
+    def _host_results(self, hosts, hostvars, result_var):
+        """``{host: result or None}``, in the order of ``hosts``; a host unknown to the inventory has no result."""
+        if hostvars is None:
+            raise AnsibleFilterError("hostvars are not available to this task")
+        raw_get = getattr(hostvars, "raw_get", None)
+        results = {}
+        for host in hosts:
+            value = None
+            if host in hostvars:
+                # raw: registered results are data, never templates; templating each host's whole result through
+                # hostvars[host][var] would cost the controller seconds per hundred hosts
+                host_vars = raw_get(host) if raw_get is not None else hostvars[host]
+                value = host_vars.get(result_var) if hasattr(host_vars, "get") else None
+            results[host] = self._plain(value) if value is not None else None
+        return results
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -158,10 +182,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="Failed to write the OOM audit report: %s" % exc)
             return result
         if args["hosts"] is not None:
-            # the oom_report filter's own code, reading each host's registered result raw from hostvars
+            # the oom_report filter's own code, fed each host's registered result read raw from hostvars
             try:
-                report = oom_report(args["hosts"], (task_vars or {}).get("hostvars"), result_var=args["result_var"],
-                                    critical=args["critical"], intended=args["intended"], since=args["since"],
+                results = self._host_results(args["hosts"], (task_vars or {}).get("hostvars"), args["result_var"])
+                report = oom_report(results, critical=args["critical"], intended=args["intended"], since=args["since"],
                                     thresholds=args["thresholds"], fail_on=args["fail_on"])
             except AnsibleFilterError as exc:
                 result.update(failed=True, msg="Failed to build the OOM audit report: %s" % exc)

@@ -282,7 +282,7 @@ def show_many(run_command, systemctl, units, props):
         return None
     if rc != 0:  # e.g. one invalid unit name fails the whole call
         return None
-    blocks = [block for block in (out or "").strip("\n").split("\n\n")]
+    blocks = (out or "").strip("\n").split("\n\n")
     if len(blocks) != len(units):
         return None
     return dict((unit, systemd.parse_show(block)) for unit, block in zip(units, blocks))

@@ -36,7 +36,9 @@ def play(tmp_path, tasks, **variables):
 
 
 def write_task(report_var, dest, **options):
-    args = {"report": "{{ %s }}" % report_var, "dest": str(dest)}
+    args = {"dest": str(dest)}
+    if report_var:
+        args["report"] = "{{ %s }}" % report_var
     args.update(options.pop("args", {}))
     task = {"name": "write", "oomguard.linux.oom_report_write": args}
     task.update(options)
@@ -125,10 +127,10 @@ def test_builds_the_report_from_registered_results(tmp_path):
     dest = tmp_path / "fleet"
     tasks = [
         {"name": "register a result as the facts task would", "ansible.builtin.set_fact": {"res": {"ansible_facts": {"oom": "{{ recorded }}"}}}},
-        write_task("unused", dest, args={"report": None, "hosts": ["localhost", "not-in-inventory"], "result_var": "res",
-                                         "intended": {"postgres": -900}, "fail_on": ["kills", "no_swap"]}),
+        write_task(None, dest, args={"hosts": ["localhost", "not-in-inventory"], "result_var": "res",
+                                     "intended": {"postgres": -900}, "fail_on": ["kills", "no_swap"]}),
     ]
-    dummy, written = play(tmp_path, tasks, recorded=facts, unused=None)
+    dummy, written = play(tmp_path, tasks, recorded=facts)
     assert written["changed"] is True and not written.get("failed"), written
     expected_report = build_report([("localhost", {"ansible_facts": {"oom": facts}}), ("not-in-inventory", None)],
                                    intended={"postgres": -900}, fail_on=["kills", "no_swap"])
@@ -146,7 +148,7 @@ def test_report_and_hosts_are_exclusive(tmp_path):
     report = make_report("2026-11-27T10:00:00+00:00")
     both, neither = play(tmp_path, [
         write_task("report", tmp_path / "a", args={"hosts": ["localhost"]}, ignore_errors=True),
-        {"name": "neither", "oomguard.linux.oom_report_write": {"dest": str(tmp_path / "b")}, "ignore_errors": True},
+        write_task(None, tmp_path / "b", ignore_errors=True),
     ], report=report)
     assert both["failed"] and "mutually exclusive" in both["msg"], both
     assert neither["failed"] and "one of the following is required" in neither["msg"], neither
