@@ -1022,6 +1022,8 @@ def _kills_in(events):
 
 
 _NO_JOURNAL = ("No journal files were found", "-- No entries --")
+# The kernel's messages of every boot the journal keeps (``journalctl -k`` would add ``-b``: this boot only).
+KERNEL_MATCH = "_TRANSPORT=kernel"
 
 # journalctl's own filter (--grep, systemd 237+ built with PCRE2): the needles of ``is_candidate``, so journalctl hands
 # over exactly the lines the parser would look at. Upper-case letters in the pattern make it case sensitive.
@@ -1067,7 +1069,8 @@ def _journal_unavailable(rc, out, err, what):
 
 
 def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl", keep_raw=True):
-    """Read kills from the journal: ``journalctl -k -o json`` plus the user-space killers' and systemd's lines.
+    """Read kills from the journal: the kernel's lines of every boot kept (``journalctl _TRANSPORT=kernel -o json``,
+    not ``-k``, which is this boot only) plus the user-space killers' and systemd's lines.
 
     ``run_command(argv) -> (rc, stdout, stderr)``. journalctl filters the lines itself (``--grep`` with the parser's
     needles, ``--output-fields`` with the fields it reads); a journalctl without them (older than 237, or built
@@ -1084,20 +1087,22 @@ def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl
     base = [journalctl, "--no-pager", "-o", "json"]
     if since_epoch is not None:
         base.append("--since=@%d" % int(since_epoch))
-    rc, out, err, variant, notes = _journal_query(run_command, base, ["-k"])
+    # _TRANSPORT=kernel, not -k: -k also means -b (this boot only), and the kills that matter most are often the ones
+    # before the last reboot. Each entry carries its own _BOOT_ID, so records of earlier boots never merge with this one's.
+    rc, out, err, variant, notes = _journal_query(run_command, base, [KERNEL_MATCH])
     grep_used = variant == 0
     if notes:
         notes.append("read unfiltered")
     if not (out or "").lstrip().startswith("{"):
         if grep_used and rc == 1:
             # nothing matched, or no journal at all: the unfiltered command, one entry, says which
-            rc, out, err = _run(run_command, base + ["-n", "1", "-k"])
+            rc, out, err = _run(run_command, base + ["-n", "1", KERNEL_MATCH])
             if rc == 0 and (out or "").lstrip().startswith("{"):
                 out = ""
             else:
-                return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl -k"))
+                return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl " + KERNEL_MATCH))
         else:
-            return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl -k"))
+            return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl " + KERNEL_MATCH))
     lines = out.splitlines()
     events.extend(parse_lines(lines, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
     count = len(lines)

@@ -65,7 +65,8 @@ options:
   sources:
     description:
       - Kernel log sources to read. A kill seen by several sources is returned once.
-      - V(journal) is C(journalctl -k) plus the lines of systemd-oomd, earlyoom and systemd's own per-unit reports.
+      - V(journal) is the kernel messages of every boot the journal keeps (C(journalctl _TRANSPORT=kernel); C(-k) would
+        mean this boot only) plus the lines of systemd-oomd, earlyoom and systemd's own per-unit reports.
         journalctl itself keeps only lines that can belong to a kill (C(--grep)); a journalctl without C(--grep)
         (older than systemd 237, or built without PCRE2) is asked again without it.
         V(dmesg) and V(kmsg) read the kernel ring buffer (current boot). V(files) reads O(log_files).

@@ -409,7 +409,7 @@ def test_read_journal_reads_json_and_userspace():
     run = fake_run([(0, kernel, ""), (0, user, "")])
     events, status = kl.read_journal(run, since="7d")
     assert status["available"] is True and status["lines"] > 100 and status["kills"] >= 2
-    assert run.calls[0][-1] == "-k" and any(arg.startswith("--since=@") for arg in run.calls[0])
+    assert run.calls[0][-1] == "_TRANSPORT=kernel" and any(arg.startswith("--since=@") for arg in run.calls[0])
     assert "-t" in run.calls[1]
     recs = kl.merge_records(events)
     assert {r["killer"] for r in recs} == {"kernel", "systemd-oomd", "earlyoom"}
@@ -420,7 +420,7 @@ def test_read_journal_failures():
     # rc 1 from the filtered query may mean "nothing matched": the unfiltered probe (-n 1) gives the real error
     run = fake_run([(1, "", "Failed to open journal")] * 2)
     status = kl.read_journal(run)[1]
-    assert run.calls[1][-3:] == ["-n", "1", "-k"] and not any(arg.startswith("--grep") for arg in run.calls[1])
+    assert run.calls[1][-3:] == ["-n", "1", "_TRANSPORT=kernel"] and not any(arg.startswith("--grep") for arg in run.calls[1])
     assert status["available"] is False and "Failed to open journal" in status["reason"]
     assert "cannot read since" in kl.read_journal(fake_run([]), since="soon")[1]["reason"]
 

@@ -70,7 +70,7 @@ def test_filtered_query_asks_journalctl_to_grep_and_trim():
         assert grep_of(cmd) == ["--grep=" + kl.JOURNAL_GREP]
         assert fields_of(cmd) == ["--output-fields=" + kl.JOURNAL_FIELDS]
         assert any(arg.startswith("--since=@") for arg in cmd)
-    assert run.calls[0][-1] == "-k" and run.calls[1][-6:] == ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"]
+    assert run.calls[0][-1] == "_TRANSPORT=kernel" and run.calls[1][-6:] == ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"]
     assert status["available"] is True and status["filtered"] is True and status["reason"] is None
     assert {r["killer"] for r in kl.merge_records(events)} == {"kernel", "systemd-oomd", "earlyoom"}
 
@@ -100,7 +100,7 @@ def test_journalctl_older_than_237_falls_back_to_the_plain_query():
     ])
     events, status = kl.read_journal(run)
     assert len(run.calls) == 4
-    assert run.calls[2] == ["journalctl", "--no-pager", "-o", "json", "-k"]  # exactly the query of old
+    assert run.calls[2] == ["journalctl", "--no-pager", "-o", "json", "_TRANSPORT=kernel"]  # exactly the query of old
     assert not grep_of(run.calls[3]) and not fields_of(run.calls[3])
     assert status["available"] is True and status["filtered"] is False
     assert "--grep not supported" in status["reason"] and "--output-fields not supported" in status["reason"]
@@ -112,7 +112,7 @@ def test_no_match_is_read_with_zero_lines():
     probe = (0, lines_of("real-6.18-journal.json")[0], "")
     run = fake_journalctl([(1, "", ""), probe, (1, "", "")])
     events, status = kl.read_journal(run)
-    assert run.calls[1][-3:] == ["-n", "1", "-k"] and not grep_of(run.calls[1])
+    assert run.calls[1][-3:] == ["-n", "1", "_TRANSPORT=kernel"] and not grep_of(run.calls[1])
     assert events == []
     assert status["available"] is True and status["lines"] == 0 and status["kills"] == 0 and status["filtered"] is True
     assert status["reason"] is None  # the user-space query matching nothing is no failure either
