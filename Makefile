@@ -53,8 +53,10 @@ changelog: bootstrap  ## Lint the changelog fragments
 	antsibull-changelog lint
 
 sanity: bootstrap  ## ansible-test sanity, in a copy placed under ansible_collections/oomguard/linux
+	command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
 	scripts/ansible-test-prepare "$(SANITY_ROOT)"
-	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no 2>&1 | tee $(ROOT)/.tmp/sanity.log
+	! grep -q "All targets skipped" $(ROOT)/.tmp/sanity.log  # a sanity run that tested nothing is a failure
 
 build: bootstrap  ## Build the collection tarball and check ansible-galaxy accepts it
 	rm -rf $(BUILD_DIR) && mkdir -p $(BUILD_DIR)
