@@ -71,7 +71,7 @@ integration: bootstrap  ## Integration tests only (real /proc, real systemd test
 	cd tests && pytest integration $(PYTEST_ARGS)
 
 test: bootstrap lint minver changelog build sanity  ## Everything: lint, sanity, build, unit and integration tests
-	cd tests && pytest unit integration $(PYTEST_ARGS)
+	cd tests && pytest --durations=12 unit integration $(PYTEST_ARGS)
 
 bench-image:  ## Build (or reuse) the systemd test host image of the test bench
 	scripts/testbench install
