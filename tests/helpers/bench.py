@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -214,3 +215,15 @@ def systemd_host(bench_image, tmp_path_factory):  # pylint: disable=redefined-ou
         yield start_hosts([name], tmp_path_factory.mktemp("bench"))[0]
     finally:
         subprocess.run([str(TESTBENCH), "down", name], capture_output=True, check=False, timeout=300)
+
+
+def molecule_env(bench_image: str) -> dict:
+    """Environment for running `molecule test -s SCENARIO` from the repository root against the bench image."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["OOMGUARD_BENCH_IMAGE"] = bench_image
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
+    env["NO_COLOR"] = "1"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env.pop("ANSIBLE_CONFIG", None)  # molecule writes its own
+    return env

@@ -7,12 +7,12 @@ platform without a writable memory cgroup (no --privileged, the whole /sys/fs/cg
 """
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers.bench import molecule_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,13 +20,7 @@ pytestmark = [pytest.mark.bench, pytest.mark.root, pytest.mark.slow]
 
 
 def test_molecule_bench_smoke_scenario(bench_image):
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["OOMGUARD_BENCH_IMAGE"] = bench_image
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
-    env["NO_COLOR"] = "1"
-    env["ANSIBLE_NOCOLOR"] = "1"
-    env.pop("ANSIBLE_CONFIG", None)  # molecule writes its own
+    env = molecule_env(bench_image)
     proc = subprocess.run(["molecule", "test", "-s", "bench_smoke"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=900, check=False)
     output = proc.stdout + proc.stderr

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from helpers.ansible_run import run_playbook
 from helpers.oomkill import MEMBER, MIB, read_kmsg
-from helpers.procs import Spawner, wait_for
+from helpers.procs import spawner, wait_for  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = [pytest.mark.root]
 
@@ -44,16 +42,9 @@ def by_pid(rows):
 
 
 @pytest.fixture
-def spawned():
-    """Processes under distinct names; their executables live in a world-readable directory (some run as nobody)."""
-    path = tempfile.mkdtemp(prefix="oomf-")
-    os.chmod(path, 0o755)
-    spawn = Spawner(Path(path))
-    try:
-        yield spawn
-    finally:
-        spawn.close()
-        shutil.rmtree(path, ignore_errors=True)
+def spawned(spawner):  # pylint: disable=redefined-outer-name
+    """Processes under distinct names (tests/helpers/procs.py: world-readable executables, some run as nobody)."""
+    return spawner
 
 
 # ------------------------------------------------------------------------------------------------ process table

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.bench import molecule_env
+
 from helpers.ansible_run import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,13 +56,7 @@ def _host_tasks(doc: dict, host: str) -> list:
 @pytest.mark.serial
 def test_molecule_oom_protect_scenario(bench_image):
     """The whole scenario passes, and destroy leaves no host, loop mount or swap behind (swap is machine-wide)."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["OOMGUARD_BENCH_IMAGE"] = bench_image
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".collections")
-    env["NO_COLOR"] = "1"
-    env["ANSIBLE_NOCOLOR"] = "1"
-    env.pop("ANSIBLE_CONFIG", None)  # molecule writes its own
+    env = molecule_env(bench_image)
     swappiness_before = Path("/proc/sys/vm/swappiness").read_text(encoding="ascii").strip()
     start = time.monotonic()
     proc = subprocess.run(["molecule", "test", "-s", "oom_protect"], cwd=ROOT, env=env, capture_output=True, text=True,
