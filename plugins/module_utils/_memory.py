@@ -425,11 +425,6 @@ def killers_from_comms(comms) -> dict:
     return dict((key, any(n[:15] in names or n in names for n in candidates)) for key, candidates in USERSPACE_KILLERS.items())
 
 
-def read_boot_id(proc_root=PROC_ROOT):
-    text = _read_text(os.path.join(proc_root, "sys", "kernel", "random", "boot_id"))
-    return text.strip() if text else None
-
-
 def read_uptime(proc_root=PROC_ROOT):
     text = _read_text(os.path.join(proc_root, "uptime"))
     try:

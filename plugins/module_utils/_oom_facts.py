@@ -320,7 +320,7 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
         "schema": SCHEMA,
         "collected_at": _iso(int(now)),
         "kernel": os.uname()[2],
-        "boot_id": mem.read_boot_id(proc_root),
+        "boot_id": klog.current_boot_id(os.path.join(proc_root, "sys", "kernel", "random", "boot_id")),
         "boot_time": _iso(btime),
         "uptime_s": mem.read_uptime(proc_root),
     }

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.oomguard.linux.plugins.module_utils._swap import parse_meminfo
+
 # Unit types whose units own a cgroup of their own (a process can sit in it).
 CGROUP_UNIT_SUFFIXES = (".service", ".scope", ".socket", ".mount", ".swap")
 SLICE_SUFFIX = ".slice"
@@ -687,9 +689,6 @@ def physical_memory(meminfo="/proc/meminfo"):
     """The base of systemd's memory percentages: the installed memory (MemTotal) in bytes, None if unreadable."""
     try:
         with open(meminfo) as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except (IOError, OSError, ValueError, IndexError):
+            return parse_meminfo(fh.read()).get("MemTotal")
+    except (IOError, OSError):
         return None
-    return None

@@ -223,10 +223,12 @@ ansible_facts:
           returned: always
           sample: 6.1.0-27-amd64
         boot_id:
-          description: The running boot's id (C(/proc/sys/kernel/random/boot_id)).
+          description:
+            - The running boot's id (C(/proc/sys/kernel/random/boot_id)) in the journal's spelling (no dashes),
+              the same as the C(boot_id) of the kill records.
           type: str
           returned: always
-          sample: 04646ba2-beef-4b29-b3c6-3f936401c08e
+          sample: 04646ba2beef4b29b3c63f936401c08e
         boot_time:
           description: Boot time (ISO 8601).
           type: str

@@ -86,12 +86,24 @@ def test_process_table_agrees_with_proc(run_module, spawned):
 
 def test_top_watch_and_kernel_threads(run_module, spawned):
     watched = spawned.start("oomf-watched")
+    first = spawned.start("oomf-first")
+    Path("/proc/%d/oom_score_adj" % first.pid).write_text("1000")  # raising needs no capability: the kernel's first victim
     facts = facts_of(run_module("oom_facts", {"top": 2, "watch": ["oomf-watched"], "sources": ["kmsg"]}))
     assert len(facts["processes"]) == 2
     assert [r["rank"] for r in facts["processes"]] == [1, 2]
+    assert facts["processes"][0]["pid"] == first.pid
     assert [w["pid"] for w in facts["watched"]] == [watched.pid]
-    assert 1 <= facts["watched"][0]["rank"] <= facts["process_count"]
-    assert facts["watched"][0]["oom_score"] == int(proc_value(watched.pid, "oom_score"))
+    # the watched process keeps its rank in the whole table: at least one more than the processes /proc scores higher
+    score = int(proc_value(watched.pid, "oom_score"))
+    assert facts["watched"][0]["oom_score"] == score
+    higher = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != watched.pid:
+            try:
+                higher += int(proc_value(int(entry), "oom_score")) > score
+            except (OSError, ValueError):
+                continue
+    assert facts["watched"][0]["rank"] > 2 and facts["watched"][0]["rank"] >= higher, (facts["watched"][0], higher)
     # top 0: every user-space process, never a kernel thread (PF_KTHREAD)
     facts = facts_of(run_module("oom_facts", {"top": 0, "sources": ["kmsg"]}))
     pids = set(r["pid"] for r in facts["processes"])
@@ -130,7 +142,7 @@ def test_machine_facts_match_the_kernel(run_module):
     assert len(facts["memory"]["swap_devices"]) == len(Path("/proc/swaps").read_text().strip().splitlines()) - 1
     for name in ("vm.swappiness", "vm.overcommit_memory", "vm.panic_on_oom", "vm.oom_kill_allocating_task"):
         assert facts["sysctl"][name] == int(Path("/proc/sys/" + name.replace(".", "/")).read_text())
-    assert facts["boot_id"] == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    assert facts["boot_id"] == Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "")  # as kills[].boot_id
     assert facts["kernel"] == os.uname().release
     mountinfo = Path("/proc/self/mountinfo").read_text()
     if " - cgroup cgroup " in mountinfo and " - cgroup2 " in mountinfo:
