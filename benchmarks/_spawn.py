@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
-"""Spawn and reap many live processes for the /proc benchmarks (shared by bench_oom_score_adj and bench_proc_scan)."""
+"""Spawn and reap many live processes for the /proc benchmarks (shared by bench_oom_score_adj and bench_oom_facts)."""
 from __future__ import annotations
 
 import os

@@ -9,7 +9,7 @@ Two ways in:
   reads through a stale handle fail with ESRCH/ENOENT, and :meth:`ProcessHandle.set_oom_score_adj` re-checks the
   start time before it writes.
 * :func:`find_processes` (selectors of the ``oom_score_adj`` module, pgrep semantics) and
-  :func:`scan_processes` (the process table of the facts module, ranked from the cheap files first) walk the
+  :func:`scan_process_table` (the process table of the facts module, ranked from the cheap files first) walk the
   whole table with plain path reads, which is what keeps them near ``pgrep``/``ps`` speed.
 
 Everything takes a ``proc_root`` (default ``/proc``) so tests can point it at a recorded tree. No psutil:
@@ -984,83 +984,8 @@ def rank_key(row):
     return (-row["oom_score"], -row["rss_kb"], row["pid"])
 
 
-def scan_processes(top=20, names=None, units=None, include_cmdline=False, with_unit=True, with_user_name=True,
-                   proc_root=PROC_ROOT):
-    """The process table ranked by kill order (a pure function of ``proc_root``).
-
-    With ``top`` > 0, pass 1 reads only the two cheap files every process needs for the ranking (stat and
-    oom_score) and ranks by :func:`rank_key`; pass 2 reads oom_score_adj, status (real uid, rss, swap, page
-    tables), cgroup (unit, slice, container id, memory cgroup) and, with
-    ``include_cmdline``, cmdline for the ``top`` rows only, re-checking each one's start time.
-    With ``top=0`` every process gets every field in a single pass.
-    Kernel threads are excluded; processes that exit in between drop out.
-    ``names`` filters like the ``name`` selector of :func:`find_processes`; ``units`` (name or list) keeps the
-    processes of those systemd units.
-
-    Each row: pid, ppid, comm, state, starttime, uid, user (with ``with_user_name``), rss_kb, vsize_kb, swap_kb,
-    pgtables_kb, oom_score, oom_score_adj, rank (1 = killed first); with ``with_unit``: unit, slice,
-    container_id, cgroup_path (systemd's), memory_cgroup; with ``include_cmdline``: cmdline (list of str).
-    """
-    name_set = short = None
-    if names:
-        name_set = set([names] if isinstance(names, str) else names)
-        short = set(n[:COMM_LEN] for n in name_set)
-    unit_set = set([units] if isinstance(units, str) else units) if units else None
-    with_unit = with_unit or unit_set is not None
-    unit_cache = {}
-    result = []
-    if not top:
-        for pid in list_pids(proc_root):
-            base = "%s/%d/" % (proc_root, pid)
-            try:
-                stat = parse_stat(_read_small(base + "stat"))
-                if stat.flags & PF_KTHREAD:
-                    continue
-                if name_set is not None and not name_matches(proc_root, pid, stat.comm, name_set, short):
-                    continue
-                row = _stat_row(pid, stat, int(_read_small(base + "oom_score")), int(_read_small(base + "oom_score_adj")))
-                _add_expensive(proc_root, row, include_cmdline, with_unit, unit_cache)
-            except (OSError, ValueError, IndexError):
-                continue
-            if unit_set is not None and row.get("unit") not in unit_set:
-                continue
-            result.append(row)
-        result.sort(key=rank_key)
-    else:
-        rows = []
-        for pid in list_pids(proc_root):
-            row = _cheap_row(proc_root, pid)
-            if row is None:
-                continue
-            if name_set is not None and not name_matches(proc_root, pid, row["comm"], name_set, short):
-                continue
-            rows.append(row)
-        rows.sort(key=rank_key)
-        for row in rows:
-            try:
-                row["oom_score_adj"] = int(_read_small("%s/%d/oom_score_adj" % (proc_root, row["pid"])))
-                _add_expensive(proc_root, row, include_cmdline, with_unit, unit_cache)
-                if parse_stat(_read_small("%s/%d/stat" % (proc_root, row["pid"]))).starttime != row["starttime"]:
-                    continue  # pid reused since pass 1
-            except (OSError, ValueError, IndexError):
-                continue
-            if unit_set is not None and row.get("unit") not in unit_set:
-                continue
-            result.append(row)
-            if len(result) >= top:
-                break
-    names_cache = {}
-    for position, row in enumerate(result, 1):
-        row["rank"] = position
-        if with_user_name:
-            if row["uid"] not in names_cache:
-                names_cache[row["uid"]] = user_name(row["uid"])
-            row["user"] = names_cache[row["uid"]]
-    return result
-
-
 # --------------------------------------------------------------------------------------------------------------
-# added for oom_facts: the whole table with GLOBAL kill ranks, the process count, every comm, and watched rows
+# the process table: the whole table with GLOBAL kill ranks, the process count, every comm, and watched rows
 # --------------------------------------------------------------------------------------------------------------
 def _watch_sets(watch):
     """Split ``watch`` entries into process names and systemd unit names (anything with a unit suffix)."""
@@ -1076,14 +1001,20 @@ def _watch_sets(watch):
 
 def scan_process_table(top=20, names=None, units=None, watch=None, include_cmdline=False, with_user_name=True,
                        proc_root=PROC_ROOT):
-    """The facts module's process table (added for oom_facts).
+    """The process table ranked by kill order (a pure function of ``proc_root``): the facts module's table.
 
-    Like :func:`scan_processes`, but ``rank`` is the process's position in the kill order of the WHOLE table (so a
-    filtered or watched row keeps the rank the kernel would give it), and it also returns what the facts need from
-    the same pass: ``{"rows": [...], "watched": [...], "count": int, "comms": set}``.
+    With ``top`` > 0, pass 1 reads only the two cheap files every process needs for the ranking (stat and
+    oom_score) and ranks by :func:`rank_key`; oom_score_adj, status (real uid, rss, swap, page tables), cgroup (unit,
+    slice, container id, memory cgroup) and, with ``include_cmdline``, cmdline are read for the returned rows only,
+    re-checking each one's start time. With ``top=0`` every process gets every field in a single pass.
+    ``rank`` is the process's position in the kill order of the WHOLE table (1 = killed first), so a filtered or
+    watched row keeps the rank the kernel would give it. Returns
+    ``{"rows": [...], "watched": [...], "count": int, "comms": set}``.
 
-    ``rows``: the first ``top`` processes (0 = all) that pass the ``names`` / ``units`` filters, in kill order, with
-    every field of :func:`scan_processes` rows; ``watched``: every process matching ``watch`` (process names, or
+    ``rows``: the first ``top`` processes (0 = all) that pass the ``names`` / ``units`` filters, in kill order. Each
+    row: pid, ppid, comm, state, starttime, uid, user (with ``with_user_name``), rss_kb, vsize_kb, swap_kb,
+    pgtables_kb, oom_score, oom_score_adj, rank, unit, slice, container_id, cgroup_path (systemd's), memory_cgroup;
+    with ``include_cmdline``: cmdline (list of str); ``watched``: every process matching ``watch`` (process names, or
     unit names ending in .service/.scope/.slice/...), whatever its rank; ``count``: user-space processes seen;
     ``comms``: the set of their names (to spot systemd-oomd, earlyoom). Kernel threads are excluded.
     """

@@ -522,7 +522,7 @@ def test_scan_agrees_with_proc(spawner):
     for proc, adj in zip(procs, (100, 900, 500)):
         write_adj(proc.pid, adj)
     for top in (0, 50):
-        rows = procfs.scan_processes(top=top, include_cmdline=True)
+        rows = procfs.scan_process_table(top=top, include_cmdline=True)["rows"]
         assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
         scores = [r["oom_score"] for r in rows]
         assert scores == sorted(scores, reverse=True)
@@ -537,8 +537,10 @@ def test_scan_agrees_with_proc(spawner):
             assert row["rss_kb"] > 0 and "unit" in row and row["memory_cgroup"]
         assert by_pid[procs[1].pid]["rank"] < by_pid[procs[2].pid]["rank"] < by_pid[procs[0].pid]["rank"]
         assert not any(procfs._stat_of("/proc", r["pid"]) and procfs._stat_of("/proc", r["pid"]).is_kernel_thread for r in rows)
-    top3 = procfs.scan_processes(top=3, names=["oomt-scan"])
+    top3 = procfs.scan_process_table(top=3, names=["oomt-scan"])["rows"]
     assert [r["pid"] for r in top3] == [procs[1].pid, procs[2].pid, procs[0].pid]
+    # a filtered row keeps its rank in the whole table
+    assert [r["rank"] for r in top3] == [by_pid[p.pid]["rank"] for p in (procs[1], procs[2], procs[0])]
 
 
 def test_scan_fake_proc_v2_units(tmp_path):
@@ -546,8 +548,8 @@ def test_scan_fake_proc_v2_units(tmp_path):
     _fake_proc(tmp_path, 10, 100, comm="nginx", score=300)
     _fake_proc(tmp_path, 12, 102, comm="cron", cgroup=V2_CONTAINER_RECORDED, score=500)
     _fake_proc(tmp_path, 13, 103, comm="kworker", flags=procfs.PF_KTHREAD, score=900)
-    rows = procfs.scan_processes(top=0, proc_root=str(tmp_path), with_user_name=False)
+    rows = procfs.scan_process_table(top=0, proc_root=str(tmp_path), with_user_name=False)["rows"]
     assert [r["pid"] for r in rows] == [12, 10]
     assert rows[0]["unit"] == "cron.service" and rows[0]["container_id"] == "a" * 64
     assert (rows[1]["uid"], rows[1]["rss_kb"], rows[1]["swap_kb"], rows[1]["pgtables_kb"]) == (1000, 100, 7, 12)
-    assert procfs.scan_processes(top=1, units="nginx.service", proc_root=str(tmp_path))[0]["pid"] == 10
+    assert procfs.scan_process_table(top=1, units="nginx.service", proc_root=str(tmp_path))["rows"][0]["pid"] == 10
