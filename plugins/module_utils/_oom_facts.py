@@ -179,6 +179,11 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
                     continue
                 events, status = klog.read_dmesg(run_command, boot, dmesg=binary, keep_raw=keep_raw)
             elif name == "kmsg":
+                if statuses.get("dmesg", {}).get("status") == "read":
+                    # /dev/kmsg is the ring buffer dmesg has just read: it is the fallback when dmesg cannot be read
+                    statuses[name] = {"status": "skipped", "lines": 0, "kills": 0,
+                                      "reason": "dmesg already read the same ring buffer"}
+                    continue
                 events, status = klog.read_kmsg(boot_time_value=boot, keep_raw=keep_raw)
             else:
                 events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since, keep_raw=keep_raw)

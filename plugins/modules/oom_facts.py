@@ -69,7 +69,9 @@ options:
         mean this boot only) plus the lines of systemd-oomd, earlyoom and systemd's own per-unit reports.
         journalctl itself keeps only lines that can belong to a kill (C(--grep)); a journalctl without C(--grep)
         (older than systemd 237, or built without PCRE2) is asked again without it.
-        V(dmesg) and V(kmsg) read the kernel ring buffer (current boot). V(files) reads O(log_files).
+        V(dmesg) and V(kmsg) read the kernel ring buffer (current boot); V(kmsg) is read only when V(dmesg) is not
+        asked for or could not be read (the same records twice would cost time and add nothing). V(files) reads
+        O(log_files).
       - An empty list reads no kernel log at all (C(kills) is then empty; every source reports V(skipped)).
     type: list
     elements: str

@@ -91,3 +91,22 @@ def test_kill_facts_reports_every_source_without_failing(tmp_path):
     assert out["sources"]["kmsg"]["status"] == "skipped"
     assert out["sources"]["files"]["status"] == "unavailable"
     assert out["kills"] == [] and out["kill_count"] == 0
+
+
+def test_kmsg_is_the_fallback_for_dmesg():
+    """/dev/kmsg is read (for real: root) only when dmesg could not be; after a good dmesg it would repeat it."""
+    def dmesg_denied(argv):
+        return 1, "", "dmesg: read kernel buffer failed: Operation not permitted"
+
+    def dmesg_ok(argv):
+        return 0, "[    1.000000] Linux version 6.x\n", ""
+
+    def bins(name):
+        return "/bin/" + name
+
+    out = facts.kill_facts(dmesg_denied, bins, sources=["dmesg", "kmsg"], since="1d", proc_root="/proc")
+    assert out["sources"]["dmesg"]["status"] == "error"
+    assert out["sources"]["kmsg"]["status"] == "read" and out["sources"]["kmsg"]["lines"] > 0
+    out = facts.kill_facts(dmesg_ok, bins, sources=["dmesg", "kmsg"], since="1d", proc_root="/proc")
+    assert out["sources"]["dmesg"]["status"] == "read" and out["sources"]["dmesg"]["lines"] == 1
+    assert out["sources"]["kmsg"]["status"] == "skipped" and "same ring buffer" in out["sources"]["kmsg"]["reason"]
