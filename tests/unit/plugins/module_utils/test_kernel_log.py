@@ -61,8 +61,9 @@ def test_recorded_kills_every_prefix(name, kwargs):
     assert first["uid"] == 0 and first["oom_score_adj"] == 0
     assert (first["total_vm_kb"], first["anon_rss_kb"], first["file_rss_kb"], first["shmem_rss_kb"], first["pgtables_kb"]) == (
         75176, 65152, 6608, 0, 184)
-    assert first["invoker"] == {"comm": "a (b) c", "gfp_mask": "0xcc0", "gfp_flags": "GFP_KERNEL", "order": 0,
-                                "oom_score_adj": 0}
+    # pid and uid from the stack dump's first line, "CPU: 0 UID: 0 PID: 17153 Comm: a (b) c ..." (UID: since 6.11)
+    assert first["invoker"] == {"comm": "a (b) c", "pid": 17153, "uid": 0, "gfp_mask": "0xcc0", "gfp_flags": "GFP_KERNEL",
+                                "order": 0, "oom_score_adj": 0}
     assert first["unit"] is None  # /oomguard-kl-4511 is no systemd unit
     assert first["sources"] == [name]
     assert first["time"] is not None and first["timestamp"] is not None
@@ -188,9 +189,11 @@ def test_summary_for_another_pid_is_not_applied():
         "[10.0] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a,task_memcg=/a/x.service,task=x,pid=1,uid=0",
         "[10.1] Memory cgroup out of memory: Killed process 2 (y) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB",
     ]
-    rec = only(kl.merge_records(kl.parse_lines(lines)))
-    assert rec["pid"] == 2 and rec["task_memcg"] is None and rec["unit"] is None
+    lost, rec = kl.merge_records(kl.parse_lines(lines))
+    assert rec["pid"] == 2 and rec["task_memcg"] is None and rec["unit"] is None and rec["basis"] == "kill_line"
     assert rec["constraint"] == "memcg"  # from the kill line's own message
+    # the summary names another victim whose kill line is missing: a kill of its own, saying what it rests on
+    assert (lost["pid"], lost["comm"], lost["basis"], lost["unit"]) == (1, "x", "summary_only", "x.service")
 
 
 def test_stale_header_is_not_paired():
