@@ -457,7 +457,8 @@ def split_line(line, year=None, now=None):
                 tag, msg = "kernel", rest
             else:
                 tag, msg = _strip_host_tag(rest)
-            tag, msg, dummy = _clean(msg, tag, 0.0)
+            if msg[:7] == "kernel:" or msg[:1] == "<":
+                tag, msg, dummy = _clean(msg, tag, 0.0)
             return _Line(msg, mono=float(m.group(1)), tag=tag)
         m = _RX.CTIME.match(line)
         if m:
@@ -576,10 +577,17 @@ def unit_names(path):
     return info
 
 
+_UNIT_CACHE = {}
+
+
 def _apply_unit(rec, path):
     if not path:
         return
-    info = unit_names(path)
+    info = _UNIT_CACHE.get(path)
+    if info is None:
+        if len(_UNIT_CACHE) >= 512:
+            _UNIT_CACHE.clear()
+        info = _UNIT_CACHE[path] = unit_names(path)
     for key in ("unit", "slice", "slice_path", "user_manager", "container_id"):
         if rec.get(key) is None and info.get(key):
             rec[key] = info[key]
@@ -701,7 +709,7 @@ class KillParser(object):
 
     def _find(self, pid, comm, when, flag):
         """The pending kernel kill of ``pid`` (and ``comm``) within 30 s that has no ``flag`` yet, or None."""
-        for rec in reversed(self._pending):
+        for rec in reversed(self._pending[-8:]):  # the lines that name a kill are printed right next to it
             if rec["pid"] == pid and rec["killer"] == "kernel" and (comm is None or rec["comm"] in (None, comm)):
                 if rec.get(flag):
                     return None
@@ -759,10 +767,8 @@ class KillParser(object):
                 m = _RX.KILLED.match(msg)
                 if m:
                     return self._kill(ln, m)
-                if hold and msg[-1] == " ":
-                    self._held = ln
-                    self.follow = 1
-                    return []
+                if hold:
+                    return self._hold(ln)
             elif msg.startswith("oom-kill:"):
                 return self._summary(ln, msg, when)
             elif msg[0] == "," and ("memcg=" in msg or "global_oom" in msg or ",task=" in msg or "mems_allowed" in msg):
@@ -773,16 +779,10 @@ class KillParser(object):
                     return self._header(m, msg, when)
             elif "ill process " in msg:
                 m = _RX.SELECT.match(msg)
-                if m and not (hold and msg[-1] == " " and "child" not in m.group("tail")):
+                if m and not (hold and "child" not in m.group("tail")):
                     return self._select(ln, m, msg, when)
-                if m:
-                    self._held = ln
-                    self.follow = 1
-                    return []
-                if hold and msg[-1] == " ":
-                    self._held = ln
-                    self.follow = 1
-                    return []
+                if hold:
+                    return self._hold(ln)
             elif msg.startswith("CPU: "):
                 if "PID: " in msg:
                     self._cpu(msg)
@@ -809,6 +809,12 @@ class KillParser(object):
                 self._unparsed(msg)
             return []
         return found
+
+    def _hold(self, ln):
+        """A kill or selection line that stops short (a terminal wrapped it): wait for the next line, its rest."""
+        self._held = ln
+        self.follow = 1
+        return []
 
     def _header(self, m, msg, when):
         rest = m.group("rest")
@@ -1260,8 +1266,8 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None):
                 follow = 2
             elif b"invoked oom-killer" in line:
                 follow = 2  # the stack dump's "CPU: N UID: U PID: P Comm: C" line names the invoker
-            elif line.endswith(b" "):
-                follow = 1  # a terminal-wrapped head (padded with blanks): its rest has no needle
+            elif b"ill process " in line:
+                follow = 1  # a kill line a terminal wrapped: its rest has no needle
             while follow and done < size:
                 nxt = find(b"\n", done)
                 nxt = size if nxt < 0 else nxt

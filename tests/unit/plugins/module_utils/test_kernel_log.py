@@ -61,7 +61,7 @@ def test_recorded_kills_every_prefix(name, kwargs):
     assert first["uid"] == 0 and first["oom_score_adj"] == 0
     assert (first["total_vm_kb"], first["anon_rss_kb"], first["file_rss_kb"], first["shmem_rss_kb"], first["pgtables_kb"]) == (
         75176, 65152, 6608, 0, 184)
-    # pid and uid from the stack dump's first line, "CPU: 0 UID: 0 PID: 17153 Comm: a (b) c ..." (UID: since 6.11)
+    # pid and uid from the stack dump's first line, "CPU: 1 UID: 0 PID: 17153 Comm: a (b) c ..." (UID: since 6.11)
     assert first["invoker"] == {"comm": "a (b) c", "pid": 17153, "uid": 0, "gfp_mask": "0xcc0", "gfp_flags": "GFP_KERNEL",
                                 "order": 0, "oom_score_adj": 0}
     assert first["unit"] is None  # /oomguard-kl-4511 is no systemd unit
