@@ -615,10 +615,17 @@ def _parse_summary(text):
     return out
 
 
+def _whole_kill(msg):
+    """Does a kill line end the way the kernel ends it (``...kB``, ``oom_score_adj:N``, or the bare ``(comm)``)? A line
+    cut inside its fields (a terminal's width) does not."""
+    tail = msg.rstrip()[-24:]
+    return tail[-2:] == "kB" or tail[-1:] == ")" or "oom_score_adj:" in tail
+
+
 def _complete(msg):
     """A wrapped head joined with its rest: does it now read as a whole kill or selection line?"""
     if "Killed process " in msg:
-        return _RX.KILLED.match(msg) is not None
+        return _RX.KILLED.match(msg) is not None and _whole_kill(msg)
     m = _RX.SELECT.match(msg)
     return m is not None and "child" in m.group("tail")
 
@@ -765,7 +772,7 @@ class KillParser(object):
         if ln.tag is None or ln.tag == "kernel":
             if "Killed process " in msg:
                 m = _RX.KILLED.match(msg)
-                if m:
+                if m and not (hold and not _whole_kill(msg)):
                     return self._kill(ln, m)
                 if hold:
                     return self._hold(ln)
