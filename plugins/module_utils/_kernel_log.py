@@ -184,9 +184,8 @@ class _Patterns(object):
         "OOMD": r"^(?:Killed|Marked) (?P<path>/\S*) (?:for killing )?due to (?P<reason>.*)$",
         "OOMD_COUNT": r"^(?P<unit>\S+): systemd-oomd killed (?P<n>\d+) process\(es\) in this unit",
         "EARLYOOM": r"sending (?P<sig>SIG[A-Z0-9]+) to process (?P<pid>\d+)(?: uid (?P<uid>-?\d+))? \"(?P<name>.*?)\": "
-                    r"(?P<rest>(?:badness|oom_score) -?\d+(?:, oom_score_adj -?\d+)?, VmRSS -?\d+ MiB"
-                    r"(?:, cmdline \"(?P<cmdline>.*)\")?)\s*$",
-        "EARLYOOM_NUM": r"(badness|oom_score_adj|oom_score|VmRSS) (-?\d+)",
+                    r"(?P<kind>badness|oom_score) (?P<score>-?\d+)(?:, oom_score_adj (?P<adj>-?\d+))?, VmRSS (?P<rss>-?\d+) MiB"
+                    r"(?:, cmdline \"(?P<cmdline>.*)\")?\s*$",
         # names
         "USER_MANAGER": r"^user@\d+\.service$",
         "SINCE_REL": r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*(?:ago)?\s*$",
@@ -1164,15 +1163,10 @@ class KillParser(object):
                                    comm=m.group("name"), signal=m.group("sig"), cmdline=m.group("cmdline"))
                 if m.group("uid") is not None:
                     rec["uid"] = int(m.group("uid"))
-                for key, value in _RX.EARLYOOM_NUM.findall(m.group("rest")):
-                    if key == "VmRSS":
-                        rec["vm_rss_kb"] = int(value) * 1024
-                    elif key == "badness" and rec["score"] is None:
-                        rec["score"] = int(value)
-                    elif key == "oom_score_adj":
-                        rec["oom_score_adj"] = int(value)
-                    elif key == "oom_score":
-                        rec["score"] = int(value)
+                rec["score"] = int(m.group("score"))  # "badness" (<= 1.7) or "oom_score" (1.8+)
+                rec["vm_rss_kb"] = int(m.group("rss")) * 1024
+                if m.group("adj") is not None:
+                    rec["oom_score_adj"] = int(m.group("adj"))
                 rec["_event"] = "kill"
                 return [rec]
         if msg.startswith("Considered ") and " for killing" in msg:
@@ -1273,8 +1267,8 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None):
                 follow = 2
             elif b"invoked oom-killer" in line:
                 follow = 2  # the stack dump's "CPU: N UID: U PID: P Comm: C" line names the invoker
-            elif b"ill process " in line:
-                follow = 1  # a kill line a terminal wrapped: its rest has no needle
+            elif b"lled process " in line or b"ill process " in line:
+                follow = 1  # a kill or selection line a terminal wrapped: its rest has no needle
             while follow and done < size:
                 nxt = find(b"\n", done)
                 nxt = size if nxt < 0 else nxt
@@ -1525,7 +1519,10 @@ def unparsed_of(*lists):
             for src in event.get("sources") or ["log"]:
                 by_source[src] = by_source.get(src, 0) + int(event.get("count") or 0)
             for line in event.get("lines") or ():
-                text = safe_text(line)
+                try:
+                    text = safe_text(line)
+                except UnicodeError:  # a lone surrogate (JSON "\ud800"), which surrogateescape cannot carry
+                    text = line.encode("utf-8", "backslashreplace").decode("utf-8")
                 if text not in lines and len(lines) < UNPARSED_LINES:
                     lines.append(text)
     return {"count": max(by_source.values()) if by_source else 0, "lines": lines, "by_source": by_source}
