@@ -1329,6 +1329,11 @@ def _absorb(into, other):
             continue
         if key in ("group_kill", "reaped", "unit_reported"):
             into[key] = bool(into[key] or other[key])
+        elif key == "invoker" and into[key] and other[key]:
+            # journalctl --grep drops the stack dump's CPU line: the invoker's pid and uid may come from dmesg
+            missing = [k for k, v in into[key].items() if v is None and other[key].get(k) is not None]
+            if missing and into[key].get("comm") == other[key].get("comm"):
+                into[key] = dict(into[key], **dict((k, other[key][k]) for k in missing))
         elif into[key] is None and other[key] is not None:
             into[key] = other[key]
     for src in other["sources"]:

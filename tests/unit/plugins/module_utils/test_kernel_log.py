@@ -710,10 +710,11 @@ def test_7_group_kill_one_header_n_victims():
 
 def test_8_the_canary_counts_what_no_rule_read():
     found = canary("c-canary.log", year=2026)
-    assert found["count"] == 3 and found["by_source"] == {"c-canary.log": 3}
+    assert found["count"] == 4 and found["by_source"] == {"c-canary.log": 4}
     assert found["lines"] == ["Out of memory and no killable processes...",
                               "Killed process 4711 [future] total-vm:1000kB, anon-rss:900kB",
-                              "OOM victim 4712 (later) killed by oom-kill"]
+                              "OOM victim 4712 (later) killed by oom-kill",
+                              "Marked cgroup /system.slice/x.service for killing due to memory pressure"]
     assert kills("c-canary.log", year=2026) == []
 
 
@@ -779,3 +780,14 @@ def test_regexes_are_compiled_on_first_use_not_at_import():
     assert out.returncode == 0, out.stderr
     first, second = out.stdout.splitlines()
     assert first == "0" and second == "['HOSTTAG', 'MONO']"
+
+
+def test_invoker_pid_from_another_source_fills_the_journals():
+    # journalctl --grep keeps the header but drops the CPU line (no needle): dmesg's invoker pid and uid fill it in
+    journal = kl.merge_records(kl.parse_lines([l for l in lines_of("real-6.18-journal.json") if "CPU:" not in l], "journal"))
+    assert journal[0]["invoker"]["pid"] is None
+    dmesg = kl.parse_lines(lines_of("real-6.18-dmesg.log"), "dmesg", boot_time=REAL_BOOT_TIME, boot_id=REAL_BOOT_ID)
+    merged = kl.merge_records(kl.parse_lines([l for l in lines_of("real-6.18-journal.json") if "CPU:" not in l], "journal"),
+                              dmesg)
+    assert merged[0]["sources"] == ["journal", "dmesg"]
+    assert (merged[0]["invoker"]["pid"], merged[0]["invoker"]["uid"], merged[0]["invoker"]["comm"]) == (17153, 0, "a (b) c")
