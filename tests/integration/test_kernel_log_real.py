@@ -179,3 +179,24 @@ def test_real_kill_is_accounted_against_the_kernels_counters(oom_cgroup):
     # a window that starts after the boot cannot show every kill: unknown, not 0
     late = kl.account_kills(kills, counter, [], kl.current_boot_id(), kl.boot_time(), time.time() - 60, ["dmesg"])
     assert late["count"] is None and "since" in late["reason"]
+
+
+def test_real_kill_facts_return_the_canary_and_the_accounting(oom_cgroup):
+    """oom_facts' own kill_facts on the real dmesg: the two facts of issue 15 class 8 are there and agree with /proc."""
+    from ansible_collections.oomguard.linux.plugins.module_utils import _memory as mem  # pylint: disable=import-outside-toplevel
+    from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts  # pylint: disable=import-outside-toplevel
+    pid = kill_in(oom_cgroup, "kl-facts")
+    time.sleep(0.2)
+    counter = mem.read_vmstat_oom_kill()
+    got = facts.kill_facts(run_command, shutil.which, sources=["dmesg"], since=None,
+                           counters={"oom_kill": counter, "cgroups": []})
+    assert pid in [k["pid"] for k in got["kills"]]
+    assert all(k["basis"] in kl.BASES for k in got["kills"])
+    assert set(got["unparsed"]) == {"count", "lines", "by_source"} and got["unparsed"]["count"] >= 0
+    account = got["unaccounted_kills"]
+    kernel_now = [k for k in got["kills"] if k["killer"] == "kernel" and k["boot_id"] == kl.current_boot_id()]
+    assert account["counter"] == counter and account["parsed"] == len(kernel_now)
+    assert account["count"] == counter - len(kernel_now)
+    # with the default window (7 days) the boot of this VM (minutes old) lies inside it: still known
+    week = facts.kill_facts(run_command, shutil.which, sources=["dmesg"], counters={"oom_kill": counter, "cgroups": []})
+    assert week["unaccounted_kills"]["count"] is not None or time.time() - kl.boot_time() > 7 * 86400
