@@ -391,13 +391,6 @@ def _clean(msg, tag, mono):
     return tag, msg, mono
 
 
-def _inner_mono(msg):
-    m = _RX.INNER_MONO.match(msg)
-    if m:
-        return float(m.group(1)), msg[m.end():]
-    return None, msg
-
-
 def _json_line(line):
     try:
         entry = json.loads(line)
