@@ -618,6 +618,8 @@ def _complete(msg):
     """A wrapped head joined with its rest: does it now read as a whole kill or selection line?"""
     if "Killed process " in msg:
         return _RX.KILLED.match(msg) is not None and _whole_kill(msg)
+    if msg.startswith("oom-kill:"):
+        return _RX.SUMMARY_TAIL.search(msg) is not None
     m = _RX.SELECT.match(msg)
     return m is not None and "child" in m.group("tail")
 
@@ -769,6 +771,8 @@ class KillParser(object):
                 if hold:
                     return self._hold(ln)
             elif msg.startswith("oom-kill:"):
+                if hold and ",uid=" not in msg:
+                    return self._hold(ln)  # cut short: a terminal's width, or a line split by an interleaved one
                 return self._summary(ln, msg, when)
             elif msg[0] == "," and ("memcg=" in msg or "global_oom" in msg or ",task=" in msg or "mems_allowed" in msg):
                 return self._continuation(msg)
@@ -809,6 +813,29 @@ class KillParser(object):
             return []
         return found
 
+    def _listed_after(self, when):
+        """Is this line's moment earlier than the kill listed just before it (newest-first output, seen on one event)?
+        Counts as a vote for that order."""
+        if not self._pending or when is None:
+            return False
+        seen = self._when(self._pending[-1])
+        if seen is not None and 0 < seen - when <= 1.0 and self._pending[-1].get("_ctxless"):
+            self._down += 2
+            return True
+        return False
+
+    def _child_of(self, when, flag):
+        """Newest first: the kill listed just before a summary or selection line that names another pid, when it was
+        made without context and within a second: the child killed in place of the selected parent."""
+        if not self._pending:
+            return None
+        rec = self._pending[-1]
+        seen = self._when(rec)
+        if rec["killer"] == "kernel" and rec.get("_ctxless") and not rec.get(flag) and (
+                when is None or seen is None or -1.0 <= seen - when <= 1.0):
+            return rec
+        return None
+
     def _hold(self, ln):
         """A kill or selection line that stops short (a terminal wrapped it): wait for the next line, its rest."""
         self._held = ln
@@ -829,14 +856,20 @@ class KillParser(object):
         adj = _RX.ADJ_NEW.search(rest) or _RX.ADJ.search(rest)
         if adj:
             inv["oom_score_adj"] = int(adj.group(1))
-        if self._descending():
-            # newest first: the header belongs to the kill listed just before it
+        if self._descending() or self._listed_after(when):
+            # newest first: the header belongs to the kill listed just before it (and the members of its group)
             for rec in reversed(self._pending):
                 if rec["killer"] == "kernel" and rec["invoker"] is None:
                     seen = self._when(rec)
                     if when is None or seen is None or -1.0 <= seen - when <= 30:
                         rec["invoker"] = inv
                         _add_raw(rec, msg, self.keep_raw)
+                        if rec["group_kill"]:
+                            for member in self._pending:
+                                near = self._when(member)
+                                if member["group_kill"] and member["invoker"] is None and (
+                                        near is None or seen is None or abs(near - seen) <= 1.0):
+                                    member["invoker"] = dict(inv)
                         return []
                 break
             self._unparsed(msg)
@@ -870,7 +903,17 @@ class KillParser(object):
                 self._apply_summary(rec, summary)
                 _add_raw(rec, msg, self.keep_raw)
                 return []
-            if self._descending():
+            if self._descending() or self._listed_after(when):
+                rec = self._child_of(when, "_summary")
+                if rec is not None:
+                    # the summary named the selected parent; the kill listed before it is the child sacrificed for it
+                    rec["_summary"] = True
+                    for key in ("constraint", "oom_memcg"):
+                        if rec[key] is None and summary.get(key) is not None:
+                            rec[key] = summary[key]
+                    _apply_unit(rec, summary.get("task_memcg"))
+                    _add_raw(rec, msg, self.keep_raw)
+                    return []
                 rec = self._record(ln, killer="kernel", basis="summary_only", pid=pid, comm=summary.get("comm"))
                 self._apply_summary(rec, summary)
                 return self._keep(rec)
@@ -894,7 +937,13 @@ class KillParser(object):
             self._apply_select(rec, select)
             _add_raw(rec, msg, self.keep_raw)
             return []
-        if self._descending():
+        if self._descending() or self._listed_after(when):
+            rec = self._child_of(when, "_selected")
+            if rec is not None:
+                # the selected parent of the child killed (listed before it): "... or sacrifice child"
+                self._apply_select(rec, select)
+                _add_raw(rec, msg, self.keep_raw)
+                return []
             rec = self._record(ln, killer="kernel", basis="selection_only", pid=pid, comm=comm)
             self._apply_select(rec, select)
             return self._keep(rec)

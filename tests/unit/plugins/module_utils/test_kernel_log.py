@@ -595,8 +595,8 @@ def test_4_newest_first_lines_attach_by_what_they_say(tmp_path):
         (9301, "db", "postgres", 26, None, "db.service", False, True),
         (9202, "java", "javac", None, 850, None, False, False),
         (9101, "lead", "lead", 0, None, "grp.service", True, False),
-        (9102, "member a", None, 0, None, "grp.service", True, False),
-        (9103, "member b", None, 0, None, "grp.service", True, False),
+        (9102, "member a", "lead", 0, None, "grp.service", True, False),  # the group's header, as in the log's own order
+        (9103, "member b", "lead", 0, None, "grp.service", True, False),
     ]
     assert recs[0]["constraint"] == "global" and recs[2]["oom_memcg"] == "/system.slice/grp.service"
     assert all(r["basis"] == "kill_line" for r in recs)
@@ -791,3 +791,20 @@ def test_invoker_pid_from_another_source_fills_the_journals():
                               dmesg)
     assert merged[0]["sources"] == ["journal", "dmesg"]
     assert (merged[0]["invoker"]["pid"], merged[0]["invoker"]["uid"], merged[0]["invoker"]["comm"]) == (17153, 0, "a (b) c")
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("c-2.6.18-and-children.log", {}), ("c-2.6.32-or-a-child.log", {}), ("c-3.x-sacrifice-child.log", {}),
+    ("c-5.0-summary-global.log", {}), ("c-oom-group.log", {}), ("c-prefixes.log", {"year": 2026}),
+    ("c-userspace-2024-2026.log", {"year": 2026}), ("real-6.18-dmesg.log", {}), ("c-evidence-without-kill-line.log", {}),
+])
+def test_4_every_fixture_read_newest_first_gives_the_same_kills(name, kwargs):
+    """The same lines in reverse give the same kills (no child kill grows a second record for its parent) with the
+    same invoker, cgroup and score."""
+    def key(recs):
+        return sorted(tuple(str(v) for v in (r["pid"], r["comm"], r["basis"], r["task_memcg"], r["score"],
+                                             (r["invoker"] or {}).get("comm"))) for r in recs)
+    lines = lines_of(name)
+    forward = kl.merge_records(kl.parse_lines(lines, name, now=NOW, **kwargs))
+    backward = kl.merge_records(kl.parse_lines(lines[::-1], name, now=NOW, **kwargs))
+    assert forward and key(backward) == key(forward)
