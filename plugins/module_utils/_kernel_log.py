@@ -1527,6 +1527,14 @@ def read_dmesg(run_command, boot_time_value=None, dmesg="dmesg", keep_raw=True):
     return events, _status("dmesg", available=True, lines=len(lines), kills=_kills_in(events))
 
 
+def kmsg_text(record):
+    """One /dev/kmsg record (bytes of one read) as its first line, decoded: the kernel escapes controls, bytes
+    >= 0x7f and the backslash as ``\\xNN``; they are undone and the text spelled as from every other source
+    (``log_text``), so a name with a newline or a 0xff byte reads as dmesg's and the journal's do."""
+    line = record.split(b"\n", 1)[0]
+    return log_text(line, "kmsg") if b"\\x" in line else safe_text(line)
+
+
 def _kmsg_lines(fd, counter):
     while True:
         try:
@@ -1540,9 +1548,7 @@ def _kmsg_lines(fd, counter):
         if not data:
             return
         counter[0] += 1
-        line = data.split(b"\n", 1)[0]
-        # the kernel escapes controls, bytes >= 0x7f and the backslash as \xNN: decoded, then spelled as everywhere
-        yield log_text(line, "kmsg") if b"\\x" in line else safe_text(line)
+        yield kmsg_text(data)
 
 
 def read_kmsg(path="/dev/kmsg", boot_time_value=None, keep_raw=True):

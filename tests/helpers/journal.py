@@ -139,6 +139,6 @@ def as_logged_by_owner(text: str) -> str:
         if line.startswith("{"):
             entry = json.loads(line)
             entry.update(OWNER_FIELDS.get(entry.get("SYSLOG_IDENTIFIER"), {}))
-            line = json.dumps(entry)
+            line = json.dumps(entry, separators=(",", ":"))  # journalctl's compact spelling
         out.append(line + "\n")
     return "".join(out)
