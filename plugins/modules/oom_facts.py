@@ -640,7 +640,6 @@ ansible_facts:
                   have written it.
               type: str
               returned: always
-              choices: [kernel, killer, unverified]
               sample: kernel
             sources:
               description: Where the kill was seen (V(journal), V(dmesg), V(kmsg), V(file:/var/log/kern.log)).
