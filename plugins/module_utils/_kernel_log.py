@@ -295,13 +295,8 @@ def _json_line(line):
         return None
     if not isinstance(entry, dict):
         return None
-    msg = entry.get("MESSAGE")
-    if isinstance(msg, list):
-        try:
-            msg = bytes(msg).decode("utf-8", "replace")
-        except (TypeError, ValueError):
-            return None
-    if not isinstance(msg, str):
+    msg = _journal_message(entry.get("MESSAGE"))  # one line of valid UTF-8, as the readers decode every source
+    if msg is None:
         return None
     wall = mono = None
     try:
@@ -321,7 +316,7 @@ def _json_line(line):
     if entry.get("_TRANSPORT") == "kernel":
         tag = "kernel"
     unit = entry.get("UNIT") or entry.get("USER_UNIT")
-    return _Line(msg.rstrip("\n").split("\n")[0], wall, mono, tag, entry.get("_BOOT_ID"), unit)
+    return _Line(msg, wall, mono, tag, entry.get("_BOOT_ID"), unit)
 
 
 def split_line(line, year=None, now=None):
@@ -755,6 +750,14 @@ def _octal_byte(match):
     return bytes((int(match.group(1), 8),))
 
 
+def _as_bytes(text):
+    """A str back to the bytes it was decoded from (surrogate escapes); other lone surrogates as ``\\udxxx`` text."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
 def log_text(data, unescape=None):
     """One log line (bytes, or str that may hold surrogate escapes) as valid UTF-8 text on one line.
 
@@ -763,7 +766,7 @@ def log_text(data, unescape=None):
     rsyslog's ``#012`` for control characters). Then undecodable bytes are spelled ``\\xff`` (``_text.safe_text``)
     and control characters ``\\x0a`` (as /dev/kmsg does), so the same name reads the same from every source."""
     if isinstance(data, str):
-        data = data.encode("utf-8", "surrogateescape")
+        data = _as_bytes(data)
     if unescape == "kmsg":
         data = _RE_ESCAPE_ANY.sub(_hex_byte, data)
     elif unescape == "dmesg":
@@ -1380,7 +1383,7 @@ def _journal_message(value):
         except (TypeError, ValueError):
             return None
     if isinstance(value, str):
-        value = value.encode("utf-8", "surrogateescape")
+        value = _as_bytes(value)
     if not isinstance(value, bytes):
         return None
     return log_text(value.rstrip(b"\n"))
@@ -1404,10 +1407,6 @@ def _journal_events(lines, accept, boot_time_value, keep_raw, refused):
         if why is not None:
             refused[why] = refused.get(why, 0) + 1
             continue
-        message = _journal_message(entry.get("MESSAGE"))
-        if message is None:
-            continue
-        entry["MESSAGE"] = message
         parsed = _json_line(entry)
         if parsed is not None:
             events.extend(parser.feed_line(parsed))

@@ -12,7 +12,6 @@ the host name added); ``logger`` and the forging user are real.
 """
 from __future__ import annotations
 
-import ctypes  # noqa: F401  (used by the child program below; imported here so a missing ctypes fails early)
 import json
 import os
 import secrets
