@@ -770,10 +770,13 @@ def log_text(data, unescape=None):
     if unescape == "kmsg":
         data = _RE_ESCAPE_ANY.sub(_hex_byte, data)
     elif unescape == "dmesg":
-        data = _RE_ESCAPE_HIGH.sub(_hex_byte, data)
+        if b"\\x" in data:
+            data = _RE_ESCAPE_HIGH.sub(_hex_byte, data)
     elif unescape == "syslog":
-        data = _RE_SYSLOG_CONTROL.sub(_octal_byte, data)
-    return safe_text(data).translate(_CONTROLS)
+        if b"#" in data:
+            data = _RE_SYSLOG_CONTROL.sub(_octal_byte, data)
+    text = safe_text(data)
+    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 class SkippedFile(Exception):
@@ -967,15 +970,17 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None, max_line=MAX_L
     continuation (``,task_memcg=...``), which contains no needle of its own."""
     needles = (b"ill", b"oom")
     follow = 0
+    count_lines = counter is not None or stats is not None  # counting costs a pass over every block: on request only
     if stats is None:
         stats = FileStats()
     for block in _line_blocks(handle.read, chunk_size, max_line, stats, getattr(handle, "partial_first_line", False)):
         size = len(block)
         find = block.find
-        lines = block.count(b"\n")
-        stats.lines += lines
-        if counter is not None:
-            counter[0] += lines
+        if count_lines:
+            lines = block.count(b"\n")
+            stats.lines += lines
+            if counter is not None:
+                counter[0] += lines
         done = 0  # everything before this offset has been handed out
         while follow and done < size:
             end = find(b"\n", done)
@@ -1027,19 +1032,17 @@ def parse_file(path_or_handle, source=None, boot_time=None, boot_id=None, year=N
     ``log_text`` (``\\xff`` for undecodable bytes, rsyslog's ``#012`` turned into the kernel's ``\\x0a``).
     Raises OSError/IOError when the file cannot be opened or read (the readers catch it)."""
     limits = dict(DEFAULT_LIMITS, **(limits or {}))
-    if stats is None:
-        stats = FileStats()
     if isinstance(path_or_handle, (str, bytes)):
         path = os.fsdecode(path_or_handle)
         reader, close, finish, opened = open_log(path, limits["max_bytes_per_file"], limits["max_inflated_bytes"])
-        stats.size = opened.size
         try:
             yield from parse_file(reader, source or "file:" + path, boot_time, boot_id, year, now, keep_raw,
                                   chunk_size, counter, limits, stats)
         finally:
             close()
             finish()
-            stats.bytes_read, stats.truncated = opened.bytes_read, opened.truncated
+            if stats is not None:
+                stats.size, stats.bytes_read, stats.truncated = opened.size, opened.bytes_read, opened.truncated
         return
     parser = KillParser(source or "file", boot_time, boot_id, year, now, keep_raw)
     feed_line = parser.feed_line
