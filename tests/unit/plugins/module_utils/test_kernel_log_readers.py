@@ -37,6 +37,15 @@ def utf8_json(value):
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+def write_log(path, data):
+    """Write ``data`` to ``path``, gzip-compressed when the name ends in .gz (a rotated log)."""
+    if str(path).endswith(".gz"):
+        with gzip.open(str(path), "wb") as handle:
+            handle.write(data)
+    else:
+        path.write_bytes(data)
+
+
 def kills_in(path, **kwargs):
     stats = kl.FileStats()
     recs = kl.merge_records(kl.parse_file(str(path), stats=stats, year=2026, **kwargs))
@@ -145,12 +154,13 @@ def test_file_swapped_between_check_and_open_is_refused(tmp_path, monkeypatch):
 
 
 # -- class 1: valid UTF-8 from every byte ---------------------------------------------------------------
-def test_undecodable_bytes_in_a_file_are_spelled_not_surrogates(tmp_path):
-    log = tmp_path / "kern.log"
-    log.write_bytes(b"Nov 27 09:00:00 h kernel: [50000.0] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
-                    b"mems_allowed=0,oom_memcg=/system.slice/w\xffb.service,task_memcg=/system.slice/w\xffb.service,"
-                    b"task=a\xffb,pid=51,uid=0\n" + KILL.encode() % (51, b"a\xffb") +
-                    b"Nov 27 09:00:01 h kernel: [50000.2] Memory cgroup out of memory: Killed process 52 (tab#011name) "
+@pytest.mark.parametrize("name", ["kern.log", "kern.log.2.gz"])
+def test_undecodable_bytes_in_a_file_are_spelled_not_surrogates(tmp_path, name):
+    log = tmp_path / name
+    write_log(log, b"Nov 27 09:00:00 h kernel: [50000.0] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+                   b"mems_allowed=0,oom_memcg=/system.slice/w\xffb.service,task_memcg=/system.slice/w\xffb.service,"
+                   b"task=a\xffb,pid=51,uid=0\n" + KILL.encode() % (51, b"a\xffb") +
+                   b"Nov 27 09:00:01 h kernel: [50000.2] Memory cgroup out of memory: Killed process 52 (tab#011name) "
                     b"total-vm:1kB\n")
     events, status = kl.read_log_files([str(log)])
     recs = kl.merge_records(events)
