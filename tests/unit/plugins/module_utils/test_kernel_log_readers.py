@@ -161,7 +161,7 @@ def test_undecodable_bytes_in_a_file_are_spelled_not_surrogates(tmp_path, name):
                    b"mems_allowed=0,oom_memcg=/system.slice/w\xffb.service,task_memcg=/system.slice/w\xffb.service,"
                    b"task=a\xffb,pid=51,uid=0\n" + KILL.encode() % (51, b"a\xffb") +
                    b"Nov 27 09:00:01 h kernel: [50000.2] Memory cgroup out of memory: Killed process 52 (tab#011name) "
-                    b"total-vm:1kB\n")
+                   b"total-vm:1kB\n")
     events, status = kl.read_log_files([str(log)])
     recs = kl.merge_records(events)
     first, second = recs
