@@ -401,3 +401,15 @@ def test_newline_name_from_the_journal_merges_with_dmesg(newline_kill, private_j
     assert len(from_journal) == 1 and from_journal[0]["comm"] == SPELLED and from_journal[0]["trust"] == "kernel"
     merged = [r for r in kl.merge_records(journal, dmesg) if r["pid"] == pid]
     assert len(merged) == 1 and merged[0]["sources"] == ["journal", "dmesg"]
+
+
+@pytest.mark.parametrize("option", sorted(kl.DEFAULT_LIMITS))
+def test_limits_must_be_positive(option, tmp_path):
+    log = tmp_path / "kern.log"
+    log.write_text("Nov 27 09:00:00 h kernel: Out of memory: Killed process 4444 (x) total-vm:1kB\n")
+    result, dummy, dummy2 = module_process({"sources": ["files"], "log_files": [str(log)], option: 0})
+    assert result.get("failed") is True
+    assert result["msg"] == "Failed to gather OOM facts: %s must be a positive number of bytes, got 0" % option
+    result, dummy, dummy2 = module_process({"sources": ["files"], "log_files": [str(log)], option: 1 << 20, "top": 1})
+    assert [k["pid"] for k in result["ansible_facts"]["oom"]["kills"]] == [4444]
+    assert files_status(result)["limits"][option] == 1 << 20
