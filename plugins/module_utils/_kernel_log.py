@@ -1460,8 +1460,8 @@ def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl
     lines = out.splitlines()
     events.extend(_set_trust(_journal_events(lines, journal_kernel_entry, boot_time, keep_raw, refused), "kernel"))
     count = len(lines)
-    # user-space killers and systemd's per-unit reports (system manager and user managers)
-    # (starting with the options the first query found this journalctl to accept)
+    # user-space killers and systemd's per-unit reports (the system manager's only: a user's own manager, and any
+    # process of that user, could write them); starting with the options the first query found this journalctl to accept
     rc2, out2, err2, variant2, notes2 = _journal_query(run_command, base, USERSPACE_MATCH, first=variant)
     notes.extend(notes2)
     grep2 = variant2 == 0
