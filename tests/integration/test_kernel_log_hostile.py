@@ -5,7 +5,7 @@ links, a sparse 2 GiB file of NUL bytes, a gzip bomb), forged kills written by `
 journald and into a syslog file, and a real OOM kill of a process whose name holds a newline, a 0xff byte and a tab.
 
 The module runs as Ansible runs it on a host: ``plugins/modules/oom_facts.py`` in its own Python process (its peak
-RSS is read with wait4), or through ansible-playbook (ansible-core 2.19 refuses a result that is not valid UTF-8).
+RSS is its own VmHWM, read as it exits), or through ansible-playbook (ansible-core 2.19 refuses a result that is not valid UTF-8).
 The one stand-in: no syslog daemon is installed on this machine kind, so ``MiniSyslog`` receives what ``logger``
 sends to a syslog socket and appends it to a file the way rsyslog's traditional format does (``<PRI>`` removed,
 the host name added); ``logger`` and the forging user are real.
