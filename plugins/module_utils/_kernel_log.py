@@ -1253,7 +1253,8 @@ def parse_lines(lines, source="log", boot_time=None, boot_id=None, year=None, no
             follow = parser.follow
         elif follow:
             follow -= 1  # the CPU line after a header, the rest of a wrapped line: no needle of their own
-            yield from feed_line(split_line(line, year, now))
+            if "PID: " in line or parser._held is not None:  # pylint: disable=protected-access
+                yield from feed_line(split_line(line, year, now))
     yield from parser.close()
 
 
@@ -1540,8 +1541,6 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None, max_line=MAX_L
             done = end + 1
             if b"oom-kill:" in line and b",uid=" not in line:
                 follow = 2
-            elif b"invoked oom-killer" in line:
-                follow = 2  # the stack dump's "CPU: N UID: U PID: P Comm: C" line names the invoker
             elif b"lled process " in line or b"ill process " in line:
                 follow = 1  # a kill or selection line a terminal wrapped: its rest has no needle
             while follow and done < size:
