@@ -432,7 +432,16 @@ def test_find_by_unit_fake_proc(tmp_path):
     _fake_proc(tmp_path, 13, 103, comm="kworker", cgroup=V2_RECORDED, flags=procfs.PF_KTHREAD)
     handles, dummy = procfs.find_processes(unit="nginx.service", proc_root=str(tmp_path))
     assert pids_of(handles) == [10, 11]
-    assert pids_of(procfs.find_processes(unit="cron.service", proc_root=str(tmp_path))[0]) == [12]
+    # cron.service of a container is not this host's cron.service (issue 14): never matched by unit, and its
+    # placement names the container, with the unit inside it apart
+    assert pids_of(procfs.find_processes(unit="cron.service", proc_root=str(tmp_path))[0]) == []
+    where = procfs.placement(procfs.parse_cgroup(V2_CONTAINER_RECORDED))
+    assert where == {"unit": None, "slice": None, "container_id": "a" * 64, "container_runtime": "podman",
+                     "container_unit": "cron.service", "foreign": True}
+    # seen from inside that same container, the process is a local one with its unit
+    own = {"runtime": "podman", "id": "a" * 64}
+    where = procfs.placement(procfs.parse_cgroup(V2_CONTAINER_RECORDED), own)
+    assert (where["unit"], where["container_id"], where["foreign"]) == ("cron.service", "a" * 64, False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
