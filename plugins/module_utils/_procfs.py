@@ -852,10 +852,12 @@ def _match_bounded(regex, texts, timeout):
     chunks = []
     deadline = time.monotonic() + timeout
     finished = timed_out = False
+    poller = select.poll()  # not select(): it cannot watch a descriptor numbered 1024 or more
+    poller.register(read_fd, select.POLLIN)
     try:
         while True:
             left = deadline - time.monotonic()
-            ready = select.select([read_fd], [], [], left)[0] if left > 0 else []
+            ready = poller.poll(max(1, int(left * 1000))) if left > 0 else []
             if not ready:
                 timed_out = True
                 break
