@@ -437,5 +437,10 @@ def test_container_processes_skipped_by_default_and_named(systemd_host, spawner,
         assert (rows[outer]["container_id"], rows[outer]["container_runtime"]) == (host.id, "podman")
         assert rows[outer]["unit"] is None, "a container process must not carry a host unit name"
         assert (read_adj(on_host.pid), read_adj(outer)) == (650, 650)
+
+        # an explicit pid selects the container's process whatever containers says, and names its container
+        res = run_module("oom_score_adj", {"pid": outer, "value": 660})
+        assert [(p["pid"], p["container_id"], p["unit"]) for p in res["processes"]] == [(outer, host.id, None)]
+        assert read_adj(outer) == 660
     finally:
         host.exec(["pkill", "-x", name], check=False)

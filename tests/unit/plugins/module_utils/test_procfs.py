@@ -729,6 +729,8 @@ def test_oldest_name_picks_impostor_unless_user_is_given(spawner):
     real = spawner.start("oomt-daemon")
     assert pids_of(procfs.find_processes(names="oomt-daemon", match="oldest")[0]) == [impostor.pid]  # the hazard
     assert pids_of(procfs.find_processes(names="oomt-daemon", match="oldest", user="root")[0]) == [real.pid]
+    assert pids_of(procfs.find_processes(pattern="oomt-daemo[n]", match="oldest", user="root")[0]) == [real.pid]
+    assert pids_of(procfs.find_processes(pattern="oomt-daemo[n]", user="nobody")[0]) == [impostor.pid]
 
 
 def test_catastrophic_pattern_is_bounded(spawner):
