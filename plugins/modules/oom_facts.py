@@ -764,6 +764,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import KILL_FIELDS, PROCESS_FIELDS, SOURCES, collect
 from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import DEFAULT_LIMITS, DEFAULT_LOG_FILES, MAX_RAW_LINES, parse_since
 from ansible_collections.oomguard.linux.plugins.module_utils._systemd import show_properties
+from ansible_collections.oomguard.linux.plugins.module_utils._args import refuse_loose_ints
 
 
 def build_module():
@@ -791,6 +792,7 @@ def build_module():
 
 def main():
     module = build_module()
+    refuse_loose_ints(module)
     params = module.params
     if params["top"] < 0:
         module.fail_json(msg="Failed to gather OOM facts: top must be 0 (all processes) or a positive number, got %d" % params["top"])
