@@ -4,7 +4,8 @@
 
 Used by the ``oom_facts`` module, the fleet report filter and the tests. Standard library only, Python 3.8.
 Everything streams: the parsers take iterators of lines (or read files in chunks) and keep only a bounded
-window of pending kills, so memory stays flat on a log of a million lines.
+window of pending kills, so memory stays flat on a log of a million lines. Regular expressions are compiled on
+first use (``_RX``), not at import.
 
 Record schema (one dict per kill; every key is always present, ``None`` when unknown)
 ------------------------------------------------------------------------------------
@@ -14,24 +15,32 @@ Record schema (one dict per kill; every key is always present, ``None`` when unk
 ``timestamp``       The same instant as seconds since the epoch (float); what ``since`` filters on.
 ``monotonic``       Kernel printk stamp, seconds since boot (float). Restarts at each boot.
 ``boot_id``         systemd boot id (journal ``_BOOT_ID``; the current boot for dmesg and /dev/kmsg).
+``basis``           What the record rests on (see ``BASES``): ``kill_line`` (the kernel's ``Killed process`` line),
+                    ``summary_only`` (only the ``oom-kill:`` summary of the kill survived), ``selection_only`` (only
+                    ``Kill process N (comm) score S or sacrifice child``), ``reaper_only`` (only ``oom_reaper: reaped
+                    process``), ``unit_report`` (only systemd's "killed by the OOM killer" report of a unit),
+                    ``killer_line`` (a user-space killer's own line: systemd-oomd, earlyoom).
 ``pid``, ``comm``   The killed process (comm: up to 15 characters, may contain blanks and parentheses).
-``uid``             Its user id (5.3+ ``UID:``, the ``oom-kill:`` summary, or earlyoom's ``uid``).
+``uid``             Its user id (5.3+ ``UID:``, RHEL 6/7 backports' ``UID N``, the ``oom-kill:`` summary, earlyoom).
 ``total_vm_kb``, ``anon_rss_kb``, ``file_rss_kb``, ``shmem_rss_kb``, ``pgtables_kb``
                     Memory of the victim at the kill, in kB, as far as the kernel printed them.
 ``vm_rss_kb``       earlyoom only: the VmRSS it reported (MiB * 1024).
-``oom_score_adj``   The victim's oom_score_adj (5.4+ kill line, or earlyoom's newer lines).
+``oom_score_adj``   The victim's oom_score_adj (5.4+ kill line, or earlyoom 1.9's line).
 ``score``           Old kernels' ``score N`` from ``Kill process N (comm) score S or sacrifice child``
-                    (earlyoom: its ``badness``).
+                    (earlyoom: its ``badness``, 1.8+: its ``oom_score``).
+``cmdline``         earlyoom 1.8+: the victim's command line as earlyoom printed it.
 ``constraint``      ``global``, ``memcg``, ``cpuset``, ``mempolicy`` (from the summary's CONSTRAINT_*; without a
                     summary ``memcg`` when the kill line says "Memory cgroup out of memory" or a v1 "Task in" line
                     was seen, otherwise None).
 ``oom_memcg``       The cgroup whose limit was hit (``oom_memcg=``, v1 "limit of /b").
 ``task_memcg``      The victim's memory cgroup (``task_memcg=``, v1 "Task in /a"; systemd-oomd: the killed cgroup).
-``unit``, ``slice``, ``container_id``
-                    From ``task_memcg`` (or the oom.group cgroup, or systemd's unit report) through
-                    ``_systemd.unit_from_cgroup_path``.
+``unit``, ``slice``, ``slice_path``, ``user_manager``, ``container_id``
+                    From ``task_memcg`` (or the oom.group cgroup, or systemd's unit report): the innermost unit the
+                    way systemd names it (under a user's manager ``user@UID.service`` that is the user unit, e.g.
+                    ``app-firefox-1234.scope``, and ``user_manager`` names the manager), the innermost slice, the
+                    cgroup path above the unit (``slice_path``) and a container id.
 ``invoker``         ``{comm, gfp_mask, gfp_flags, order, oom_score_adj}`` from the ``invoked oom-killer`` header
-                    (rate-limited by the kernel, so often missing).
+                    (rate-limited by the kernel, so often missing; ``order`` -1 is a manual sysrq-f kill).
 ``killer``          ``kernel``, ``systemd-oomd`` or ``earlyoom``.
 ``signal``          earlyoom: the last signal it sent (SIGTERM, then SIGKILL); None otherwise.
 ``reason``          systemd-oomd: ``memory pressure`` or ``swap``.
@@ -51,8 +60,19 @@ Record schema (one dict per kill; every key is always present, ``None`` when unk
 
 Line prefixes read: none, ``[12345.678901]`` (with an optional ``[T123]`` caller id), ``dmesg -T``
 ``[Fri Nov 27 12:42:22 2026]`` in any locale (see ``month_number``), raw /dev/kmsg ``6,1234,5678901,-;msg``,
-syslog ``Nov 27 12:42:22 host kernel: [123.456] msg`` and RFC 3339 ``2026-11-27T12:42:22.123456+00:00 host kernel:``,
-journal ``short``, ``short-iso``, ``short-iso-precise``, ``short-monotonic`` and ``-o json`` lines.
+``<4>`` / ``<kern.warning>`` priority tokens, syslog ``Nov 27 12:42:22 host kernel: [123.456] msg`` (also without the
+host, with ``host:`` and no tag, ``kernel:`` without a space, ``kernel:`` repeated), RFC 3339
+``2026-11-27T12:42:22.123456+00:00 host kernel:``, epoch seconds ``1500316299 host [123.4] msg``, journal ``short``,
+``short-iso``, ``short-iso-precise``, ``short-monotonic`` (with or without the host) and ``-o json`` lines.
+Lines a terminal wrapped (the head padded with blanks, the rest on the next line) are joined again.
+
+The canary: a line the prefilter let through that carries an OOM marker (``_is_evidence``) but became no record
+(and an OOM header whose kill never came) is counted; each parse hands out one ``{"_event": "unparsed", "count",
+"lines"}`` event (``unparsed_of`` sums them), so a new format shows the day it lands.
+
+Order: lines are attached to a kill by what they say (pid and comm of the summary, the selection line and the
+reaper line) before their position; output listed newest first (``journalctl -r``, merged files) is recognised from
+its falling stamps and from lines that name an earlier kill, and then headers attach to the kill printed before them.
 
 Dedup key (``merge_records``): two records are one kill when the killer, pid and comm are equal and
   1. neither names a different boot (``boot_id``), and
@@ -82,17 +102,21 @@ from ansible_collections.oomguard.linux.plugins.module_utils._systemd import uni
 from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 
 KILLERS = ("kernel", "systemd-oomd", "earlyoom")
+# What a record rests on, strongest first (a merged record keeps the strongest basis of its parts).
+BASES = ("kill_line", "killer_line", "summary_only", "selection_only", "reaper_only", "unit_report")
 
 RECORD_KEYS = (
-    "time", "timestamp", "monotonic", "boot_id", "pid", "comm", "uid",
+    "time", "timestamp", "monotonic", "boot_id", "basis", "pid", "comm", "uid",
     "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "pgtables_kb", "vm_rss_kb",
-    "oom_score_adj", "score", "constraint", "oom_memcg", "task_memcg", "unit", "slice", "container_id",
-    "invoker", "killer", "signal", "reason", "processes_killed",
+    "oom_score_adj", "score", "cmdline", "constraint", "oom_memcg", "task_memcg", "unit", "slice", "slice_path",
+    "user_manager", "container_id", "invoker", "killer", "signal", "reason", "processes_killed",
     "group_kill", "reaped", "unit_reported", "trust", "sources", "raw",
 )
 
 MAX_RAW_LINES = 6
 MAX_RAW_CHARS = 400
+# The canary keeps this many unparsed lines (the count is exact).
+UNPARSED_LINES = 5
 # Kills wait this long (seconds of log time) for a late oom_reaper line or summary continuation before they are
 # handed out, and at most this many wait at once: the parser's memory is bounded by it.
 SETTLE_SECONDS = 60.0
@@ -127,40 +151,77 @@ for _num, _names in enumerate((
     for _name in _names.split():
         _MONTHS[_name] = _num
 
-_RE_KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;(.*)$")
-_RE_MONO = re.compile(r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?(.*)$")
-_RE_CTIME = re.compile(r"^\[\s*(\S+)\s+(\S+)\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})\]\s?(.*)$")
-_RE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?\s(.*)$")
-_RE_RFC3164 = re.compile(r"^(\S+)\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (.*)$")
-_RE_HOSTTAG = re.compile(r"^(\S+) ([^\s:\[\]]+)(\[\d+\])?: ?(.*)$")
-_RE_INNER_MONO = re.compile(r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?")
 
-_RE_KILLED = re.compile(
-    r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+) \((?P<comm>.*?)\)"
-    r"(?P<rest>(?= total-vm:| vsz:| anon-rss:|, UID|, total|\.?\s*$).*)$")
-_RE_SELECT = re.compile(
-    r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*?)\) score (?P<score>-?\d+) "
-    r"(?:or sacrifice child|or a child|and children)")
-_RE_FIELDS = re.compile(r"([A-Za-z_-]+):(-?\d+)")
-_RE_HEADER = re.compile(r"^(?P<comm>.*?) invoked oom-killer: (?P<rest>.*)$")
-_RE_GFP = re.compile(r"gfp_mask=(0x[0-9a-fA-F]+)(?:\(([^)]*)\))?")
-_RE_ORDER = re.compile(r"\border=(-?\d+)")
-_RE_ADJ = re.compile(r"\b(?:oom_score_adj|oomkilladj|oom_adj)=(-?\d+)")
-_RE_SUMMARY_TAIL = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>-?\d+),uid=(?P<uid>-?\d+)\s*$")
-_RE_SUMMARY_KEYS = re.compile(r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=|,(global_oom)")
-_RE_TASK_IN = re.compile(r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*?)\s*$")
-_RE_GROUP = re.compile(r"^Tasks in (?P<path>.*) are going to be killed due to memory\.oom\.group set")
-_RE_REAPER = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\), now anon-rss:")
-_RE_UNIT_REPORT = re.compile(r"^(?:(?P<unit>\S+): )?A process(?: of this unit)? has been killed by the OOM killer")
-_RE_UNIT_RESULT = re.compile(r"^(?P<unit>\S+): Failed with result 'oom-kill'")
-_RE_OOMD = re.compile(r"^(?:Killed|Marked) (?P<path>/\S*) (?:for killing )?due to (?P<reason>.*)$")
-_RE_OOMD_COUNT = re.compile(r"^(?P<unit>\S+): systemd-oomd killed (?P<n>\d+) process\(es\) in this unit")
-_RE_EARLYOOM = re.compile(
-    r"sending (?P<sig>SIG[A-Z0-9]+) to process (?P<pid>\d+)(?: uid (?P<uid>-?\d+))? \"(?P<name>.*)\": "
-    r"(?P<rest>(?:badness|oom_score) .*)$")
-_RE_EARLYOOM_NUM = re.compile(r"(badness|oom_score_adj|oom_score|VmRSS) (-?\d+)")
+class _Patterns(object):
+    """The module's regular expressions, compiled on first use (an attribute read), never at import."""
+
+    SOURCES = {
+        # line prefixes
+        "KMSG": r"^(\d+),(\d+),(\d+),[^;]*;(.*)$",
+        "MONO": r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?(.*)$",
+        "CTIME": r"^\[\s*(\S+)\s+(\S+)\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})\]\s?(.*)$",
+        "ISO": r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?\s(.*)$",
+        "RFC3164": r"^(\S+)\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (.*)$",
+        "EPOCH": r"^(\d{9,11})(?:\.(\d+))? (\S+) (.*)$",
+        "HOSTTAG": r"^(\S+) ([^\s:\[\]]+)(\[\d+\])?: ?(.*)$",
+        "TAGTOK": r"^([^\s:\[\]<>]+)(\[\d+\])?:(.*)$",
+        "INNER_MONO": r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?",
+        "PRIO": r"^<[\w.]{1,24}>\s?",
+        # kernel messages (mm/oom_kill.c, mm/memcontrol.c)
+        "KILLED": r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+)(?:, UID (?P<uid6>\d+),)? \((?P<comm>.*?)\)"
+                  r"(?P<rest>(?= total-vm:| vsz:| anon-rss:|, UID|, total|\.?\s*$).*)$",
+        "SELECT": r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*?)\) score (?P<score>-?\d+)"
+                  r"(?P<tail>\s+(?:or|and)\b.*|\s*)$",
+        "FIELDS": r"([A-Za-z_-]+):(-?\d+)",
+        "UID_WORD": r"^, UID (\d+)",
+        "HEADER": r"^(?P<comm>.*?) invoked oom-killer: (?P<rest>.*)$",
+        "CPU": r"^CPU: \d+ (?:UID: (?P<uid>\d+) )?PID: (?P<pid>\d+) Comm: (?P<comm>.*?)(?: Not tainted| Tainted:|$)",
+        "GFP": r"gfp_mask=(0x[0-9a-fA-F]+)(?:\(([^)]*)\))?",
+        "ORDER": r"\border=(-?\d+)",
+        "ADJ_NEW": r"\boom_score_adj=(-?\d+)",
+        "ADJ": r"\b(?:oom_score_adj|oomkilladj|oom_adj)=(-?\d+)",
+        "SUMMARY_TAIL": r",task=(?P<comm>.*),pid=(?P<pid>-?\d+),uid=(?P<uid>-?\d+)\s*$",
+        "SUMMARY_KEYS": r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=|,(global_oom)",
+        "TASK_IN": r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*?)\s*$",
+        "GROUP": r"^Tasks in (?P<path>.*) are going to be killed due to memory\.oom\.group set",
+        "REAPER": r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\), now anon-rss:",
+        # systemd (src/core/unit.c, src/oom/oomd-manager.c) and earlyoom (kill.c)
+        "UNIT_REPORT": r"^(?:(?P<unit>\S+): )?A process(?: of this unit)? has been killed by the OOM killer",
+        "UNIT_RESULT": r"^(?P<unit>\S+): Failed with result 'oom-kill'",
+        "OOMD": r"^(?:Killed|Marked) (?P<path>/\S*) (?:for killing )?due to (?P<reason>.*)$",
+        "OOMD_COUNT": r"^(?P<unit>\S+): systemd-oomd killed (?P<n>\d+) process\(es\) in this unit",
+        "EARLYOOM": r"sending (?P<sig>SIG[A-Z0-9]+) to process (?P<pid>\d+)(?: uid (?P<uid>-?\d+))? \"(?P<name>.*?)\": "
+                    r"(?P<kind>badness|oom_score) (?P<score>-?\d+)(?:, oom_score_adj (?P<adj>-?\d+))?, VmRSS (?P<rss>-?\d+) MiB"
+                    r"(?:, cmdline \"(?P<cmdline>.*)\")?\s*$",
+        # names
+        "USER_MANAGER": r"^user@\d+\.service$",
+        "SINCE_REL": r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*(?:ago)?\s*$",
+        "ROTATED": r"\.\d+(?:\.gz)?$|\.gz$",
+        "DMESG_STAMP": r"^\[[ \d.]+\] ",
+        "SYSLOG_CONTROL": rb"#(0[0-3][0-7]|177)",
+        "ESCAPE_HIGH": rb"\\x([89a-fA-F][0-9a-fA-F])",
+        "ESCAPE_ANY": rb"\\x([0-9a-fA-F]{2})",
+    }
+    FLAGS = {"SINCE_REL": re.IGNORECASE}
+
+    def __getattr__(self, name):
+        try:
+            pattern = self.SOURCES[name]
+        except KeyError:
+            raise AttributeError(name)
+        compiled = re.compile(pattern, self.FLAGS.get(name, 0))
+        setattr(self, name, compiled)
+        return compiled
+
+
+_RX = _Patterns()
 
 _USERSPACE_TAGS = ("systemd", "systemd-oomd", "earlyoom", "init")
+_KNOWN_TAGS = ("kernel",) + _USERSPACE_TAGS
+# Markers of OOM evidence: a candidate line holding one of them that becomes no record is counted (the canary).
+_EVIDENCE = ("Killed process", "ill process ", "oom-kill", "invoked oom-killer", "Out of memory", "out of memory",
+             "oom_reaper", "memory.oom.group", "by the OOM killer", "for killing due to", "systemd-oomd killed",
+             "Invoking oom killer")
 
 
 def month_number(token):
@@ -194,7 +255,6 @@ def current_boot_id(path="/proc/sys/kernel/random/boot_id"):
         return None
 
 
-_RE_SINCE_REL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*(?:ago)?\s*$", re.IGNORECASE)
 _SINCE_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -214,7 +274,7 @@ def parse_since(value, now=None):
         now = time.time()
     if text.startswith("@"):
         return float(text[1:])
-    rel = _RE_SINCE_REL.match(text)
+    rel = _RX.SINCE_REL.match(text)
     if rel:
         return now - float(rel.group(1)) * _SINCE_UNITS[(rel.group(2) or "s").lower()]
     iso = text.replace(" ", "T", 1) if len(text) > 10 else text
@@ -259,6 +319,8 @@ def _tz_offset(text):
     return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
 
 
+
+
 class _Line(object):
     """One log line split into its stamp and message."""
     __slots__ = ("msg", "wall", "mono", "tag", "boot_id", "unit")
@@ -274,17 +336,70 @@ class _Line(object):
 
 def _strip_host_tag(rest, always=False):
     """``host tag[pid]: msg`` -> (tag, msg). Without ``always`` only for known tags or a ``[pid]``."""
-    m = _RE_HOSTTAG.match(rest)
-    if m and (always or m.group(3) or m.group(2) in ("kernel",) + _USERSPACE_TAGS):
+    m = _RX.HOSTTAG.match(rest)
+    if m and (always or m.group(3) or m.group(2) in _KNOWN_TAGS):
         return m.group(2), m.group(4)
     return None, rest
 
 
-def _inner_mono(msg):
-    m = _RE_INNER_MONO.match(msg)
+def _tag_token(token):
+    """``kernel:``, ``kernel:msg`` (no blank), ``earlyoom[12]:`` -> (name, has_pid, text after the colon), else None."""
+    if ":" not in token:
+        return None
+    m = _RX.TAGTOK.match(token)
     if m:
-        return float(m.group(1)), msg[m.end():]
-    return None, msg
+        return m.group(1), bool(m.group(2)), m.group(3)
+    return None
+
+
+def _syslog_rest(rest):
+    """What follows a syslog stamp: ``[host] [<prio>] tag[pid]: msg`` -> (tag, msg).
+
+    The host may be missing (``kernel: msg``), followed by a colon and no tag (``host: msg``), or followed by an rsyslog
+    priority token (``host <kern.warning> kernel: msg``); ``kernel:`` may lack its blank (``kernel:msg``)."""
+    token, _, remain = rest.partition(" ")
+    if token[:1] == "<" and token[-1:] == ">":
+        token, _, remain = remain.partition(" ")
+    tag = _tag_token(token)
+    if tag is not None:
+        name, has_pid, tail = tag
+        if name in _KNOWN_TAGS or has_pid:
+            return name, (tail + " " + remain if tail else remain)
+        if not tail:
+            return None, remain  # "host: msg": a host name with a colon and no tag
+    # token is the host
+    token, _, remain2 = remain.partition(" ")
+    if token[:1] == "<" and token[-1:] == ">":
+        token, _, remain2 = remain2.partition(" ")
+    tag = _tag_token(token)
+    if tag is not None:
+        name, has_pid, tail = tag
+        return name, (tail + " " + remain2 if tail else remain2)
+    return None, rest
+
+
+def _clean(msg, tag, mono):
+    """Strip what prefixes left inside the message: ``kernel:`` (repeated, with or without a blank), priority tokens,
+    a bracketed printk stamp and caller id. Returns (tag, msg, mono)."""
+    while msg:
+        first = msg[0]
+        if first == "k" and msg.startswith("kernel:"):
+            msg = msg[7:].lstrip(" ")
+            tag = tag or "kernel"
+        elif first == "<":
+            m = _RX.PRIO.match(msg)
+            if not m:
+                break
+            msg = msg[m.end():]
+        elif first == "[" and mono is None:
+            m = _RX.INNER_MONO.match(msg)
+            if not m:
+                break
+            mono = float(m.group(1))
+            msg = msg[m.end():]
+        else:
+            break
+    return tag, msg, mono
 
 
 def _json_line(line):
@@ -316,6 +431,8 @@ def _json_line(line):
     if entry.get("_TRANSPORT") == "kernel":
         tag = "kernel"
     unit = entry.get("UNIT") or entry.get("USER_UNIT")
+    if msg[:7] == "kernel:" or msg[:1] == "<":
+        tag, msg, dummy = _clean(msg, tag, 0.0)
     return _Line(msg, wall, mono, tag, entry.get("_BOOT_ID"), unit)
 
 
@@ -331,24 +448,31 @@ def split_line(line, year=None, now=None):
     if first == "{":
         return _json_line(line) or _Line(line)
     if first == "[":
-        m = _RE_MONO.match(line)
+        m = _RX.MONO.match(line)
         if m:
-            tag, msg = _strip_host_tag(m.group(2))
+            rest = m.group(2)
+            if rest[:7] == "kernel:":
+                tag, msg = "kernel", rest
+            else:
+                tag, msg = _strip_host_tag(rest)
+            if msg[:7] == "kernel:" or msg[:1] == "<":
+                tag, msg, dummy = _clean(msg, tag, 0.0)
             return _Line(msg, mono=float(m.group(1)), tag=tag)
-        m = _RE_CTIME.match(line)
+        m = _RX.CTIME.match(line)
         if m:
             month = month_number(m.group(2))
             wall = None
             if month:
                 wall = _local_epoch(int(m.group(7)), month, int(m.group(3)), int(m.group(4)), int(m.group(5)),
                                     int(m.group(6)))
-            return _Line(m.group(8), wall=wall)
+            tag, msg, dummy = _clean(m.group(8), None, 0.0)
+            return _Line(msg, wall=wall, tag=tag)
         return _Line(line)
     if first.isdigit():
-        m = _RE_KMSG.match(line)
+        m = _RX.KMSG.match(line)
         if m:
             return _Line(m.group(4), mono=int(m.group(3)) / 1e6)
-        m = _RE_ISO.match(line)
+        m = _RX.ISO.match(line)
         if m:
             wall = calendar.timegm(tuple(int(m.group(i)) for i in range(1, 7)) + (0, 0, 0))
             if m.group(7):
@@ -357,14 +481,34 @@ def split_line(line, year=None, now=None):
                 wall -= _tz_offset(m.group(8))
             else:
                 wall = _local_epoch(*(int(m.group(i)) for i in range(1, 7))) + (float("0." + m.group(7)) if m.group(7) else 0)
-            tag, msg = _strip_host_tag(m.group(9))
-            mono, msg = _inner_mono(msg)
+            tag, msg = _syslog_rest(m.group(9))
+            tag, msg, mono = _clean(msg, tag, None)
+            return _Line(msg, wall=wall, mono=mono, tag=tag)
+        m = _RX.EPOCH.match(line)
+        if m:
+            # "1500316299 host [123.4] msg": epoch seconds and a host (log shippers)
+            wall = float(m.group(1) + ("." + m.group(2) if m.group(2) else ""))
+            tag, msg = None, m.group(4)
+            head, _, remain = msg.partition(" ")
+            found = _tag_token(head)
+            if found is not None and (found[0] in _KNOWN_TAGS or found[1]):
+                tag, msg = found[0], (found[2] + " " + remain if found[2] else remain)
+            tag, msg, mono = _clean(msg, tag, None)
             return _Line(msg, wall=wall, mono=mono, tag=tag)
         return _Line(line)
     if first == " ":
         # /dev/kmsg dictionary continuation (" SUBSYSTEM=...") or an indented stack line
         return _Line(line.strip())
-    m = _RE_RFC3164.match(line)
+    if first == "<" or first == "k":
+        # "<4>[  12.3] msg" (dmesg -r), "<kern.warning> msg", "kernel: msg" / "kernel:msg" (no stamp at all)
+        tag, msg, mono = _clean(line, None, None)
+        if msg is not line:
+            if msg[:1] == "[" or msg[:1].isdigit():
+                inner = split_line(msg, year, now)
+                inner.tag = inner.tag or tag
+                return inner
+            return _Line(msg, mono=mono, tag=tag)
+    m = _RX.RFC3164.match(line)
     if m:
         month = month_number(m.group(1))
         if month:
@@ -374,8 +518,8 @@ def split_line(line, year=None, now=None):
             wall = _local_epoch(yr, *parts)
             if year is None and wall > ref + 86400:
                 wall = _local_epoch(yr - 1, *parts)
-            tag, msg = _strip_host_tag(m.group(6), always=True)
-            mono, msg = _inner_mono(msg)
+            tag, msg = _syslog_rest(m.group(6))
+            tag, msg, mono = _clean(msg, tag, None)
             return _Line(msg, wall=wall, mono=mono, tag=tag)
     return _Line(line)
 
@@ -386,16 +530,63 @@ def is_candidate(line):
             or "sending SIG" in line or 'MESSAGE":[' in line or 'MESSAGE" : [' in line)
 
 
+def _is_evidence(msg):
+    """Does an unrecognised message carry an OOM marker (the canary counts it)? Stack frames and the task table
+    spell the kernel's function names with underscores and never match."""
+    for marker in _EVIDENCE:
+        if marker in msg:
+            return True
+    return "sending SIG" in msg and " to process " in msg
+
+
 def _add_raw(rec, msg, keep_raw):
     if keep_raw and len(rec["raw"]) < MAX_RAW_LINES:
         rec["raw"].append(msg[:MAX_RAW_CHARS])
 
 
+def unit_names(path):
+    """``unit_from_cgroup_path`` that also sees inside a user's systemd manager, the way systemd names the units.
+
+    ``/user.slice/user-1001.slice/user@1001.service/app.slice/vte-spawn-1.scope`` -> unit ``vte-spawn-1.scope``
+    (systemd's user unit; the system manager calls the cgroup ``user@1001.service``), slice ``app.slice``,
+    user_manager ``user@1001.service``, slice_path ``/user.slice/user-1001.slice/user@1001.service/app.slice``.
+    Returns ``{'unit', 'slice', 'slice_path', 'user_manager', 'container_id'}`` (None when unknown)."""
+    info = {"unit": None, "slice": None, "slice_path": None, "user_manager": None, "container_id": None}
+    if not path:
+        return info
+    parts = [p for p in str(path).strip().split("/") if p]
+    manager = None
+    for idx in range(len(parts) - 1, -1, -1):
+        if parts[idx].startswith("user@") and _RX.USER_MANAGER.match(parts[idx]):
+            manager = idx
+            break
+    outer = unit_from_cgroup_path("/" + "/".join(parts if manager is None else parts[:manager + 1]))
+    info.update((key, outer.get(key)) for key in ("unit", "slice", "container_id"))
+    if manager is not None:
+        info["user_manager"] = parts[manager]
+        if manager < len(parts) - 1:
+            inner = unit_from_cgroup_path("/" + "/".join(parts[manager + 1:]))
+            info["unit"] = inner.get("unit") or info["unit"]
+            info["slice"] = inner.get("slice") or info["slice"]
+    unit = info["unit"]
+    if unit and unit in parts:
+        where = len(parts) - 1 - parts[::-1].index(unit)
+        info["slice_path"] = "/" + "/".join(parts[:where]) if where else "/"
+    return info
+
+
+_UNIT_CACHE = {}
+
+
 def _apply_unit(rec, path):
     if not path:
         return
-    info = unit_from_cgroup_path(path)
-    for key in ("unit", "slice", "container_id"):
+    info = _UNIT_CACHE.get(path)
+    if info is None:
+        if len(_UNIT_CACHE) >= 512:
+            _UNIT_CACHE.clear()
+        info = _UNIT_CACHE[path] = unit_names(path)
+    for key in ("unit", "slice", "slice_path", "user_manager", "container_id"):
         if rec.get(key) is None and info.get(key):
             rec[key] = info[key]
 
@@ -404,13 +595,15 @@ def _parse_summary(text):
     """Parse the ``oom-kill:`` summary (possibly incomplete) into a dict."""
     out = {}
     body = text[len("oom-kill:"):] if text.startswith("oom-kill:") else text
-    tail = _RE_SUMMARY_TAIL.search(body)
+    tail = _RX.SUMMARY_TAIL.search(body)
     if tail:
         out["comm"] = tail.group("comm")
         out["pid"] = int(tail.group("pid"))
         out["uid"] = int(tail.group("uid"))
         body = body[:tail.start()]
-    keys = list(_RE_SUMMARY_KEYS.finditer(body))
+    elif ",task=" in body:
+        body = body[:body.rfind(",task=")]  # cut short before its pid: the cgroups before it still hold
+    keys = list(_RX.SUMMARY_KEYS.finditer(body))
     for idx, m in enumerate(keys):
         if m.group(2):
             out["global_oom"] = True
@@ -422,12 +615,36 @@ def _parse_summary(text):
     return out
 
 
+def _whole_kill(msg):
+    """Does a kill line end the way the kernel ends it (``...kB``, ``oom_score_adj:N``, or the bare ``(comm)``)? A line
+    cut inside its fields (a terminal's width) does not."""
+    tail = msg.rstrip()[-24:]
+    return tail[-2:] == "kB" or tail[-1:] == ")" or "oom_score_adj:" in tail
+
+
+def _complete(msg):
+    """A wrapped head joined with its rest: does it now read as a whole kill or selection line?"""
+    if "Killed process " in msg:
+        return _RX.KILLED.match(msg) is not None and _whole_kill(msg)
+    if msg.startswith("oom-kill:"):
+        return _RX.SUMMARY_TAIL.search(msg) is not None
+    m = _RX.SELECT.match(msg)
+    return m is not None and "child" in m.group("tail")
+
+
+_KILL_FIELDS = {"total-vm": "total_vm_kb", "vsz": "total_vm_kb", "anon-rss": "anon_rss_kb", "file-rss": "file_rss_kb",
+                "shmem-rss": "shmem_rss_kb", "UID": "uid", "pgtables": "pgtables_kb", "oom_score_adj": "oom_score_adj"}
+
+
 class KillParser(object):
     """Line-by-line state machine that pairs headers, summaries and "Task in" lines with the kill lines.
 
     ``feed(line)`` and ``close()`` return lists of finished event records (kills plus systemd unit reports,
-    which ``merge_records`` folds into the kills). At most ``MAX_PENDING`` kills are held back, each for at most
-    ``SETTLE_SECONDS`` of log time, waiting for a late ``oom_reaper`` line.
+    which ``merge_records`` folds into the kills; ``close()`` adds one ``unparsed`` event, the canary). At most
+    ``MAX_PENDING`` kills are held back, each for at most ``SETTLE_SECONDS`` of log time, waiting for a late
+    ``oom_reaper`` line, a summary or selection line listed after them, or (newest-first output) their header.
+    An OOM event whose kill line is missing still gives a record when its summary or selection line names the
+    victim (``basis`` ``summary_only`` / ``selection_only``); a header alone gives none and is counted as unparsed.
     """
 
     def __init__(self, source="log", boot_time=None, boot_id=None, year=None, now=None, keep_raw=True):
@@ -438,9 +655,20 @@ class KillParser(object):
         self.now = now
         self.keep_raw = keep_raw
         self.lines = 0
+        self.unparsed = 0
+        self.unparsed_lines = []
         self._ctx = {}
         self._last = {}
         self._pending = []
+        self._held = None  # the head of a terminal-wrapped line, waiting for its rest
+        self._prev = [None, None]
+        self._up = 0  # stamps that rose / fell from one line to the next: newest-first output falls
+        self._down = 0
+        self._group_next = None
+        # how many lines after the last one fed must reach the parser although they hold no needle (the CPU line
+        # after a header, the rest of a wrapped line); parse_lines reads it
+        self.follow = 0
+        self._want = 0
 
     # -- helpers ------------------------------------------------------------------------------------
     def _record(self, ln, **values):
@@ -473,80 +701,337 @@ class KillParser(object):
                 break
         return out
 
+    def _keep(self, rec):
+        out = self._settle(rec)
+        self._pending.append(rec)
+        return out
+
+    def _unparsed(self, msg):
+        self.unparsed += 1
+        if len(self.unparsed_lines) < UNPARSED_LINES:
+            self.unparsed_lines.append(msg[:MAX_RAW_CHARS])
+
+    def _descending(self):
+        """Is the log listed newest first? Falling stamps, and lines naming a kill listed before them, say so; one
+        fall (a reboot inside a file) does not."""
+        return self._down > self._up + 1
+
+    def _find(self, pid, comm, when, flag):
+        """The pending kernel kill of ``pid`` (and ``comm``) within 30 s that has no ``flag`` yet, or None."""
+        for rec in reversed(self._pending[-8:]):  # the lines that name a kill are printed right next to it
+            if rec["pid"] == pid and rec["killer"] == "kernel" and (comm is None or rec["comm"] in (None, comm)):
+                if rec.get(flag):
+                    return None
+                seen = self._when(rec)
+                if when is None or seen is None or abs(when - seen) <= 30:
+                    return rec
+                return None
+        return None
+
     # -- the state machine --------------------------------------------------------------------------
     def feed(self, line):
         """Feed one raw line (str). Returns the records that are finished."""
         self.lines += 1
-        if not is_candidate(line):
+        if self._want:
+            self._want -= 1
+        elif not is_candidate(line):
             return []
-        return self.feed_line(split_line(line, self.year, self.now))
+        out = self.feed_line(split_line(line, self.year, self.now))
+        if self.follow:
+            self._want = self.follow
+        return out
 
     def feed_line(self, ln):
+        self.follow = 0
+        held = self._held
+        if held is None:
+            return self._dispatch(ln, True)
+        self._held = None
+        if ln.msg and ln.wall is None and ln.mono is None and ln.tag is None:
+            # a terminal wrapped the line: its head ended in padding, the rest has no prefix of its own
+            rest = ln.msg.strip()
+            for glue in ("", " "):
+                msg = held.msg.rstrip() + glue + rest
+                if _complete(msg):
+                    return self._dispatch(_Line(msg, held.wall, held.mono, held.tag, held.boot_id, held.unit), False)
+        return self._dispatch(held, False) + self._dispatch(ln, True)
+
+    def _dispatch(self, ln, hold):
         msg = ln.msg
         if not msg:
             return []
-        kernel_ok = ln.tag is None or ln.tag == "kernel"
         when = ln.mono if ln.mono is not None else ln.wall
-        if kernel_ok:
+        if when is not None:
+            # the direction of the stamps: monotonic ones compared with monotonic ones, wall clocks with wall clocks
+            clock = 0 if ln.mono is not None else 1
+            prev = self._prev[clock]
+            if prev is not None:
+                if when < prev:
+                    self._down += 1
+                elif when > prev:
+                    self._up += 1
+            self._prev[clock] = when
+        if ln.tag is None or ln.tag == "kernel":
             if "Killed process " in msg:
-                m = _RE_KILLED.match(msg)
-                if m:
+                m = _RX.KILLED.match(msg)
+                if m and not (hold and not _whole_kill(msg)):
                     return self._kill(ln, m)
-            if msg.startswith("oom-kill:"):
-                self._ctx["summary_text"] = msg
-                self._ctx["summary"] = _parse_summary(msg)
-                self._ctx.setdefault("when", when)
-                return []
-            if msg[0] == "," and ("memcg=" in msg or "global_oom" in msg or ",task=" in msg or "mems_allowed" in msg):
+                if hold:
+                    return self._hold(ln)
+            elif msg.startswith("oom-kill:"):
+                if hold and ",uid=" not in msg:
+                    return self._hold(ln)  # cut short: a terminal's width, or a line split by an interleaved one
+                return self._summary(ln, msg, when)
+            elif msg[0] == "," and ("memcg=" in msg or "global_oom" in msg or ",task=" in msg or "mems_allowed" in msg):
                 return self._continuation(msg)
-            if " invoked oom-killer: " in msg:
-                m = _RE_HEADER.match(msg)
+            elif " invoked oom-killer: " in msg:
+                m = _RX.HEADER.match(msg)
                 if m:
-                    self._header(m)
-                    self._ctx["when"] = when
-                    self._ctx["header_text"] = msg
+                    return self._header(m, msg, when)
+            elif "ill process " in msg:
+                m = _RX.SELECT.match(msg)
+                if m and not (hold and "child" not in m.group("tail")):
+                    return self._select(ln, m, msg, when)
+                if hold:
+                    return self._hold(ln)
+            elif msg.startswith("CPU: "):
+                if "PID: " in msg:
+                    self._cpu(msg)
                 return []
-            if "ill process " in msg:
-                m = _RE_SELECT.match(msg)
+            elif msg.startswith("Task in "):
+                m = _RX.TASK_IN.match(msg)
                 if m:
-                    self._ctx["select"] = {"pid": int(m.group("pid")), "comm": m.group("comm"),
-                                           "score": int(m.group("score")), "prefix": m.group("prefix") or ""}
-                    self._ctx.setdefault("when", when)
-                return []
-            if msg.startswith("Task in "):
-                m = _RE_TASK_IN.match(msg)
+                    return self._task_in(m, msg, when)
+            elif msg.startswith("Tasks in "):
+                m = _RX.GROUP.match(msg)
                 if m:
-                    self._ctx["task_in"] = (m.group("task"), m.group("limit"))
-                    self._ctx.setdefault("when", when)
-                return []
-            if msg.startswith("Tasks in "):
-                m = _RE_GROUP.match(msg)
-                if m:
-                    self._group(m.group("path"), msg)
-                return []
-            if msg.startswith("oom_reaper: reaped"):
-                m = _RE_REAPER.match(msg)
+                    return self._group(m.group("path"), msg, when)
+            elif msg.startswith("oom_reaper: reaped"):
+                m = _RX.REAPER.match(msg)
                 if m:
                     return self._reaped(ln, m)
+            if ln.tag == "kernel":
+                if _is_evidence(msg):
+                    self._unparsed(msg)
                 return []
-        if ln.tag == "kernel":
+        found = self._userspace(ln)
+        if found is None:
+            if _is_evidence(msg):
+                self._unparsed(msg)
             return []
-        return self._userspace(ln)
+        return found
 
-    def _header(self, m):
+    def _listed_after(self, when):
+        """Is this line's moment earlier than the kill listed just before it (newest-first output, seen on one event)?
+        Counts as a vote for that order."""
+        if not self._pending or when is None:
+            return False
+        seen = self._when(self._pending[-1])
+        if seen is not None and 0 < seen - when <= 1.0 and self._pending[-1].get("_ctxless"):
+            self._down += 2
+            return True
+        return False
+
+    def _child_of(self, when, flag):
+        """Newest first: the kill listed just before a summary or selection line that names another pid, when it was
+        made without context and within a second: the child killed in place of the selected parent."""
+        if not self._pending:
+            return None
+        rec = self._pending[-1]
+        seen = self._when(rec)
+        if rec["killer"] == "kernel" and rec.get("_ctxless") and not rec.get(flag) and (
+                when is None or seen is None or -1.0 <= seen - when <= 1.0):
+            return rec
+        return None
+
+    def _hold(self, ln):
+        """A kill or selection line that stops short (a terminal wrapped it): wait for the next line, its rest."""
+        self._held = ln
+        self.follow = 1
+        return []
+
+    def _header(self, m, msg, when):
         rest = m.group("rest")
-        inv = {"comm": m.group("comm"), "gfp_mask": None, "gfp_flags": None, "order": None, "oom_score_adj": None}
-        g = _RE_GFP.search(rest)
+        inv = {"comm": m.group("comm"), "pid": None, "uid": None, "gfp_mask": None, "gfp_flags": None, "order": None,
+               "oom_score_adj": None}
+        g = _RX.GFP.search(rest)
         if g:
             inv["gfp_mask"] = g.group(1)
             inv["gfp_flags"] = g.group(2)
-        g = _RE_ORDER.search(rest)
+        g = _RX.ORDER.search(rest)
         if g:
             inv["order"] = int(g.group(1))
-        adj = re.search(r"\boom_score_adj=(-?\d+)", rest) or _RE_ADJ.search(rest)
+        adj = _RX.ADJ_NEW.search(rest) or _RX.ADJ.search(rest)
         if adj:
             inv["oom_score_adj"] = int(adj.group(1))
-        self._ctx = {"invoker": inv}
+        if self._descending() or self._listed_after(when):
+            # newest first: the header belongs to the kill listed just before it (and the members of its group)
+            for rec in reversed(self._pending):
+                if rec["killer"] == "kernel" and rec["invoker"] is None:
+                    seen = self._when(rec)
+                    if when is None or seen is None or -1.0 <= seen - when <= 30:
+                        rec["invoker"] = inv
+                        _add_raw(rec, msg, self.keep_raw)
+                        if rec["group_kill"]:
+                            for member in self._pending:
+                                near = self._when(member)
+                                if member["group_kill"] and member["invoker"] is None and (
+                                        near is None or seen is None or abs(near - seen) <= 1.0):
+                                    member["invoker"] = dict(inv)
+                        return []
+                break
+            self._unparsed(msg)
+            return []
+        out = self._flush()
+        self._ctx = {"invoker": inv, "when": when, "header_text": msg}
+        self.follow = 2  # the stack dump's first line names the invoking task: "CPU: 1 UID: 0 PID: 9 Comm: x"
+        return out
+
+    def _cpu(self, msg):
+        """``CPU: 1 UID: 0 PID: 16143 Comm: python3 Not tainted ...`` (lib/dump_stack.c; ``UID:`` since 6.11) right after
+        the header: the invoker's pid and uid."""
+        inv = self._ctx.get("invoker")
+        if inv is None or inv["pid"] is not None:
+            return
+        m = _RX.CPU.match(msg)
+        if m and inv["comm"][:15] == m.group("comm")[:15]:
+            inv["pid"] = int(m.group("pid"))
+            if m.group("uid") is not None:
+                inv["uid"] = int(m.group("uid"))
+
+    def _summary(self, ln, msg, when):
+        summary = _parse_summary(msg)
+        pid = summary.get("pid")
+        if pid is not None:
+            rec = self._find(pid, summary.get("comm"), when, "_summary")
+            if rec is not None:
+                # it names a kill already made: listed after it (newest-first output, merged files)
+                if rec.get("_ctxless"):
+                    self._down += 2
+                self._apply_summary(rec, summary)
+                _add_raw(rec, msg, self.keep_raw)
+                return []
+            if self._descending() or self._listed_after(when):
+                rec = self._child_of(when, "_summary")
+                if rec is not None:
+                    # the summary named the selected parent; the kill listed before it is the child sacrificed for it
+                    rec["_summary"] = True
+                    for key in ("constraint", "oom_memcg"):
+                        if rec[key] is None and summary.get(key) is not None:
+                            rec[key] = summary[key]
+                    _apply_unit(rec, summary.get("task_memcg"))
+                    _add_raw(rec, msg, self.keep_raw)
+                    return []
+                rec = self._record(ln, killer="kernel", basis="summary_only", pid=pid, comm=summary.get("comm"))
+                self._apply_summary(rec, summary)
+                return self._keep(rec)
+        out = []
+        if "summary" in self._ctx:
+            out = self._flush()  # the summary of an earlier event whose kill line is missing
+        ctx = self._ctx
+        ctx["summary_text"] = msg
+        ctx["summary"] = summary
+        ctx["summary_ln"] = ln
+        ctx.setdefault("when", when)
+        return out
+
+    def _select(self, ln, m, msg, when):
+        pid, comm = int(m.group("pid")), m.group("comm")
+        select = {"pid": pid, "comm": comm, "score": int(m.group("score")), "prefix": m.group("prefix") or ""}
+        rec = self._find(pid, comm, when, "_selected")
+        if rec is not None:
+            if rec.get("_ctxless"):
+                self._down += 2
+            self._apply_select(rec, select)
+            _add_raw(rec, msg, self.keep_raw)
+            return []
+        if self._descending() or self._listed_after(when):
+            rec = self._child_of(when, "_selected")
+            if rec is not None:
+                # the selected parent of the child killed (listed before it): "... or sacrifice child"
+                self._apply_select(rec, select)
+                _add_raw(rec, msg, self.keep_raw)
+                return []
+            rec = self._record(ln, killer="kernel", basis="selection_only", pid=pid, comm=comm)
+            self._apply_select(rec, select)
+            return self._keep(rec)
+        ctx = self._ctx
+        out = []
+        if "select" in ctx or ctx.get("summary", {}).get("pid") not in (None, pid):
+            out = self._flush()
+            ctx = self._ctx
+        ctx["select"] = select
+        ctx["select_ln"] = ln
+        ctx["select_text"] = msg
+        ctx.setdefault("when", when)
+        return out
+
+    def _task_in(self, m, msg, when):
+        task, limit = m.group("task"), m.group("limit")
+        if self._descending():
+            for rec in reversed(self._pending):
+                if rec["killer"] == "kernel" and rec["task_memcg"] is None:
+                    seen = self._when(rec)
+                    if when is None or seen is None or -1.0 <= seen - when <= 30:
+                        self._apply_task_in(rec, (task, limit))
+                        _add_raw(rec, msg, self.keep_raw)
+                        return []
+                break
+            self._unparsed(msg)
+            return []
+        self._ctx["task_in"] = (task, limit)
+        self._ctx["task_in_text"] = msg
+        self._ctx.setdefault("when", when)
+        return []
+
+    @staticmethod
+    def _apply_select(rec, select):
+        rec["_selected"] = True
+        if rec["pid"] == select["pid"] and rec["score"] is None:
+            rec["score"] = select["score"]
+        if rec["constraint"] is None and select["prefix"].startswith("Memory cgroup out of memory"):
+            rec["constraint"] = "memcg"
+
+    @staticmethod
+    def _apply_task_in(rec, task_in):
+        task, limit = task_in
+        rec["task_memcg"] = rec["task_memcg"] or task
+        rec["oom_memcg"] = rec["oom_memcg"] or limit
+        rec["constraint"] = rec["constraint"] or "memcg"
+        _apply_unit(rec, rec["task_memcg"])
+
+    def _flush(self):
+        """End the OOM event in the context without a kill line: a record from its summary or selection line when
+        one names the victim, else its header and "Task in" lines are counted as unparsed."""
+        ctx, self._ctx = self._ctx, {}
+        if not ctx:
+            return []
+        summary = ctx.get("summary") or {}
+        select = ctx.get("select")
+        if summary.get("pid") is not None:
+            rec = self._record(ctx["summary_ln"], killer="kernel", basis="summary_only", pid=summary["pid"],
+                               comm=summary.get("comm"), raw=[])
+            self._apply_summary(rec, summary)
+            if select and select["pid"] == summary["pid"]:
+                self._apply_select(rec, select)
+        elif select:
+            rec = self._record(ctx["select_ln"], killer="kernel", basis="selection_only", pid=select["pid"],
+                               comm=select["comm"], raw=[])
+            self._apply_select(rec, select)
+        else:
+            for key in ("header_text", "task_in_text", "summary_text"):
+                if key in ctx:
+                    self._unparsed(ctx[key])
+            return []
+        rec["raw"] = []
+        for key in ("header_text", "summary_text", "select_text"):
+            if key in ctx:
+                _add_raw(rec, ctx[key], self.keep_raw)
+        if ctx.get("invoker"):
+            rec["invoker"] = dict(ctx["invoker"])
+        if ctx.get("task_in"):
+            self._apply_task_in(rec, ctx["task_in"])
+        return self._keep(rec)
 
     def _continuation(self, msg):
         if "summary_text" in self._ctx:
@@ -562,7 +1047,9 @@ class KillParser(object):
                 self._apply_summary(last, summary)
         return []
 
-    def _apply_summary(self, rec, summary):
+    @staticmethod
+    def _apply_summary(rec, summary):
+        rec["_summary"] = summary.get("pid") is not None
         for key in ("constraint", "oom_memcg", "task_memcg", "uid"):
             if summary.get(key) is not None and rec.get(key) is None:
                 rec[key] = summary[key]
@@ -571,44 +1058,52 @@ class KillParser(object):
         _apply_unit(rec, rec["task_memcg"])
 
     def _kill(self, ln, m):
+        out = []
         pid = int(m.group("pid"))
-        rec = self._record(ln, killer="kernel", pid=pid, comm=m.group("comm"))
-        for key, value in _RE_FIELDS.findall(m.group("rest")):
-            field = {"total-vm": "total_vm_kb", "vsz": "total_vm_kb", "anon-rss": "anon_rss_kb",
-                     "file-rss": "file_rss_kb", "shmem-rss": "shmem_rss_kb", "UID": "uid",
-                     "pgtables": "pgtables_kb", "oom_score_adj": "oom_score_adj"}.get(key)
+        rec = self._record(ln, killer="kernel", basis="kill_line", pid=pid, comm=m.group("comm"))
+        if m.group("uid6") is not None:
+            rec["uid"] = int(m.group("uid6"))  # RHEL 6: "Killed process N, UID U, (comm)"
+        rest = m.group("rest")
+        if rest.startswith(", UID "):
+            word = _RX.UID_WORD.match(rest)  # RHEL 7: "Killed process N (comm), UID U, total-vm:"
+            if word:
+                rec["uid"] = int(word.group(1))
+        for key, value in _RX.FIELDS.findall(rest):
+            field = _KILL_FIELDS.get(key)
             if field:
                 rec[field] = int(value)
         prefix = m.group("prefix") or ""
-        ctx = self._ctx
-        summary = ctx.get("summary")
-        fresh = bool(ctx)
         rec_when = self._when(rec)
-        if fresh and ctx.get("when") is not None and rec_when is not None and abs(rec_when - ctx["when"]) > 30:
-            fresh = False  # a header/summary from an earlier OOM event whose kill was skipped
-            self._ctx = {}
-        if fresh:
+        if self._ctx and self._ctx.get("when") is not None and rec_when is not None and abs(rec_when - self._ctx["when"]) > 30:
+            out.extend(self._flush())  # a header/summary from an earlier OOM event whose kill line is missing
+        ctx = self._ctx
+        group, self._group_next = self._group_next, None
+        if group is not None and not (rec_when is None or group[1] is None or abs(rec_when - group[1]) <= 1.0):
+            group = None
+        if ctx and not self._descending():
+            summary = ctx.get("summary")
             if ctx.get("invoker"):
                 rec["invoker"] = dict(ctx["invoker"])
             select = ctx.get("select")
-            if select and select["pid"] == pid:
-                rec["score"] = select["score"]
-            if not prefix and select:
-                prefix = select["prefix"]
+            if select:
+                self._apply_select(rec, select)
+                if not prefix:
+                    prefix = select["prefix"]
             if summary:
                 matches = summary.get("pid") in (None, pid) or (select and summary.get("pid") == select["pid"])
                 if matches:
                     self._apply_summary(rec, summary)
                     if summary.get("pid") not in (None, pid):
                         rec["task_memcg"] = None  # the summary named the parent; a child was killed
-                        rec["unit"] = rec["slice"] = rec["container_id"] = None
+                        rec["unit"] = rec["slice"] = rec["slice_path"] = rec["user_manager"] = rec["container_id"] = None
                         _apply_unit(rec, summary.get("task_memcg"))
+                else:
+                    # the summary names another victim, whose kill line is missing
+                    lost = dict(ctx, select=None, header_text=None)
+                    self._ctx = {key: value for key, value in lost.items() if value is not None}
+                    out.extend(self._flush())
             if ctx.get("task_in"):
-                task, limit = ctx["task_in"]
-                rec["task_memcg"] = rec["task_memcg"] or task
-                rec["oom_memcg"] = rec["oom_memcg"] or limit
-                rec["constraint"] = rec["constraint"] or "memcg"
-                _apply_unit(rec, rec["task_memcg"])
+                self._apply_task_in(rec, ctx["task_in"])
             for key in ("header_text", "summary_text"):
                 if key in ctx:
                     _add_raw(rec, ctx[key], self.keep_raw)
@@ -624,19 +1119,37 @@ class KillParser(object):
             rec["oom_memcg"] = self._last.get("oom_memcg")
             _apply_unit(rec, self._last["group"])
         else:
+            rec["_ctxless"] = True
             self._last = {"record": rec, "invoker": None, "constraint": None, "oom_memcg": None, "group": None,
                           "when": self._when(rec), "summary_text": None}
+        if group is not None:
+            # newest first: the victim listed after the "Tasks in" line of its group
+            rec["group_kill"] = True
+            if rec["task_memcg"] is None:
+                _apply_unit(rec, group[0])
         if rec["constraint"] is None and prefix.startswith("Memory cgroup out of memory"):
             rec["constraint"] = "memcg"
-        out = self._settle(rec)
-        self._pending.append(rec)
+        out.extend(self._keep(rec))
         return out
 
     def _near_last(self, rec):
         when, last = self._when(rec), self._last.get("when")
         return when is None or last is None or abs(when - last) <= 5.0
 
-    def _group(self, path, msg):
+    def _group(self, path, msg, when):
+        if self._descending():
+            # newest first: the members were listed before this line, the victim comes next
+            for rec in reversed(self._pending):
+                seen = self._when(rec)
+                if rec["killer"] != "kernel" or rec["group_kill"] or (
+                        when is not None and seen is not None and abs(seen - when) > 1.0):
+                    break
+                rec["group_kill"] = True
+                if rec["task_memcg"] is None:
+                    _apply_unit(rec, path)
+                _add_raw(rec, msg, self.keep_raw)
+            self._group_next = (path, when)
+            return []
         self._last["group"] = path
         victim = self._last.get("record")
         if victim is not None:
@@ -644,6 +1157,9 @@ class KillParser(object):
             _add_raw(victim, msg, self.keep_raw)
             if victim["task_memcg"] is None:
                 _apply_unit(victim, path)
+        else:
+            self._unparsed(msg)
+        return []
 
     def _reaped(self, ln, m):
         pid, comm = int(m.group("pid")), m.group("comm")
@@ -652,63 +1168,75 @@ class KillParser(object):
                 rec["reaped"] = True
                 _add_raw(rec, ln.msg, self.keep_raw)
                 return []
-        rec = self._record(ln, killer="kernel", pid=pid, comm=comm, reaped=True)
+        rec = self._record(ln, killer="kernel", basis="reaper_only", pid=pid, comm=comm, reaped=True)
         rec["_event"] = "reaped"
         return [rec]
 
     def _userspace(self, ln):
+        """Records from systemd's and the user-space killers' lines; [] for a line read as context, None when the
+        line was not understood."""
         msg = ln.msg
         if "killed by the OOM killer" in msg:
-            m = _RE_UNIT_REPORT.match(msg)
+            m = _RX.UNIT_REPORT.match(msg)
             if m:
-                rec = self._record(ln, killer="kernel", unit=ln.unit or m.group("unit"), unit_reported=True)
+                rec = self._record(ln, killer="kernel", basis="unit_report", unit=ln.unit or m.group("unit"),
+                                   unit_reported=True)
                 rec["_event"] = "unit_report"
                 return [rec]
         if "Failed with result 'oom-kill'" in msg:
-            m = _RE_UNIT_RESULT.match(msg)
+            m = _RX.UNIT_RESULT.match(msg)
             if m:
-                rec = self._record(ln, killer="kernel", unit=ln.unit or m.group("unit"), unit_reported=True)
+                rec = self._record(ln, killer="kernel", basis="unit_report", unit=ln.unit or m.group("unit"),
+                                   unit_reported=True)
                 rec["_event"] = "unit_result"
                 return [rec]
         if " due to " in msg and (msg.startswith("Killed /") or msg.startswith("Marked /")):
-            m = _RE_OOMD.match(msg)
+            m = _RX.OOMD.match(msg)
             if m:
                 reason = m.group("reason")
-                rec = self._record(ln, killer="systemd-oomd", task_memcg=m.group("path"),
+                rec = self._record(ln, killer="systemd-oomd", basis="killer_line", task_memcg=m.group("path"),
                                    reason="swap" if "swap" in reason.split(" being ")[0] else "memory pressure")
                 _apply_unit(rec, rec["task_memcg"])
                 rec["_event"] = "kill"
                 return [rec]
         if "systemd-oomd killed" in msg:
-            m = _RE_OOMD_COUNT.match(msg)
+            m = _RX.OOMD_COUNT.match(msg)
             if m:
-                rec = self._record(ln, killer="systemd-oomd", unit=ln.unit or m.group("unit"),
+                rec = self._record(ln, killer="systemd-oomd", basis="unit_report", unit=ln.unit or m.group("unit"),
                                    processes_killed=int(m.group("n")))
                 rec["_event"] = "oomd_count"
                 return [rec]
         if "sending SIG" in msg:
-            m = _RE_EARLYOOM.search(msg)
+            m = _RX.EARLYOOM.search(msg)
             if m:
-                rec = self._record(ln, killer="earlyoom", pid=int(m.group("pid")), comm=m.group("name"),
-                                   signal=m.group("sig"))
+                rec = self._record(ln, killer="earlyoom", basis="killer_line", pid=int(m.group("pid")),
+                                   comm=m.group("name"), signal=m.group("sig"), cmdline=m.group("cmdline"))
                 if m.group("uid") is not None:
                     rec["uid"] = int(m.group("uid"))
-                for key, value in _RE_EARLYOOM_NUM.findall(m.group("rest")):
-                    if key == "VmRSS":
-                        rec["vm_rss_kb"] = int(value) * 1024
-                    elif key == "badness" and rec["score"] is None:
-                        rec["score"] = int(value)
-                    elif key == "oom_score_adj":
-                        rec["oom_score_adj"] = int(value)
-                    elif key == "oom_score":
-                        rec["score"] = int(value)
+                rec["score"] = int(m.group("score"))  # "badness" (<= 1.7) or "oom_score" (1.8+)
+                rec["vm_rss_kb"] = int(m.group("rss")) * 1024
+                if m.group("adj") is not None:
+                    rec["oom_score_adj"] = int(m.group("adj"))
                 rec["_event"] = "kill"
                 return [rec]
-        return []
+        if msg.startswith("Considered ") and " for killing" in msg:
+            return []  # systemd-oomd's list of candidates before a "Marked" line
+        if msg.startswith("Invoking oom killer"):
+            return []  # earlyoom <= 1.1 with -k: the kernel's own kill lines follow (sysrq f, order=-1)
+        return None
 
     def close(self):
-        """Return every kill still held back."""
-        out, self._pending = self._pending, []
+        """Return every kill still held back, and the canary (one ``unparsed`` event, when a line went unparsed)."""
+        out = []
+        if self._held is not None:
+            held, self._held = self._held, None
+            out.extend(self._dispatch(held, False))
+        out.extend(self._flush())
+        out.extend(self._pending)
+        self._pending = []
+        if self.unparsed:
+            out.append({"_event": "unparsed", "count": self.unparsed, "lines": list(self.unparsed_lines),
+                        "sources": [self.source]})
         return out
 
 
@@ -716,11 +1244,17 @@ def parse_lines(lines, source="log", boot_time=None, boot_id=None, year=None, no
     """Yield event records from an iterable of lines (str). Pass the result to ``merge_records``."""
     parser = KillParser(source, boot_time, boot_id, year, now, keep_raw)
     feed_line = parser.feed_line
+    follow = 0
     for line in lines:
         # the substring prefilter, inlined: most lines stop here
         if ("kill" in line or "Kill" in line or "oom" in line or "task_memcg" in line or ",task=" in line
                 or "sending SIG" in line or 'MESSAGE":[' in line or 'MESSAGE" : [' in line):
             yield from feed_line(split_line(line, year, now))
+            follow = parser.follow
+        elif follow:
+            follow -= 1  # the CPU line after a header, the rest of a wrapped line: no needle of their own
+            if "PID: " in line or parser._held is not None:  # pylint: disable=protected-access
+                yield from feed_line(split_line(line, year, now))
     yield from parser.close()
 
 
@@ -737,9 +1271,6 @@ DEFAULT_LIMITS = {"max_line_length": MAX_LINE_LENGTH, "max_bytes_per_file": MAX_
 
 # C0 controls and DEL spelled as the kernel spells them in /dev/kmsg (``\x0a``): a name with a newline stays one line.
 _CONTROLS = dict((code, u"\\x%02x" % code) for code in list(range(32)) + [127])
-_RE_ESCAPE_ANY = re.compile(rb"\\x([0-9a-fA-F]{2})")
-_RE_ESCAPE_HIGH = re.compile(rb"\\x([89a-fA-F][0-9a-fA-F])")
-_RE_SYSLOG_CONTROL = re.compile(rb"#(0[0-3][0-7]|177)")
 
 
 def _hex_byte(match):
@@ -768,13 +1299,13 @@ def log_text(data, unescape=None):
     if isinstance(data, str):
         data = _as_bytes(data)
     if unescape == "kmsg":
-        data = _RE_ESCAPE_ANY.sub(_hex_byte, data)
+        data = _RX.ESCAPE_ANY.sub(_hex_byte, data)
     elif unescape == "dmesg":
         if b"\\x" in data:
-            data = _RE_ESCAPE_HIGH.sub(_hex_byte, data)
+            data = _RX.ESCAPE_HIGH.sub(_hex_byte, data)
     elif unescape == "syslog":
         if b"#" in data:
-            data = _RE_SYSLOG_CONTROL.sub(_octal_byte, data)
+            data = _RX.SYSLOG_CONTROL.sub(_octal_byte, data)
     text = safe_text(data)
     return text if text.isprintable() else text.translate(_CONTROLS)
 
@@ -1010,6 +1541,8 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None, max_line=MAX_L
             done = end + 1
             if b"oom-kill:" in line and b",uid=" not in line:
                 follow = 2
+            elif b"lled process " in line or b"ill process " in line:
+                follow = 1  # a kill or selection line a terminal wrapped: its rest has no needle
             while follow and done < size:
                 nxt = find(b"\n", done)
                 nxt = size if nxt < 0 else nxt
@@ -1052,6 +1585,8 @@ def parse_file(path_or_handle, source=None, boot_time=None, boot_id=None, year=N
     yield from parser.close()
 
 
+
+
 # -- merging --------------------------------------------------------------------------------------------
 def _same_kill(a, b, tolerance):
     if a["boot_id"] and b["boot_id"] and a["boot_id"] != b["boot_id"]:
@@ -1067,15 +1602,25 @@ def _same_kill(a, b, tolerance):
     return True
 
 
+_BASIS_RANK = dict((name, rank) for rank, name in enumerate(BASES))
+
+
 def _absorb(into, other):
     # evidence weaker than the record's (a text log's line for a kernel kill) fills in none of its fields
     weaker = _TRUST_RANK.get(other.get("trust"), 0) < _TRUST_RANK.get(into.get("trust"), 0)
     into["trust"] = stronger_trust(into.get("trust"), other.get("trust"))
+    if not weaker and _BASIS_RANK.get(other.get("basis"), 99) < _BASIS_RANK.get(into.get("basis"), 99):
+        into["basis"] = other["basis"]
     for key in RECORD_KEYS:
-        if key in ("sources", "raw", "trust") or weaker:
+        if key in ("sources", "raw", "trust", "basis") or weaker:
             continue
         if key in ("group_kill", "reaped", "unit_reported"):
             into[key] = bool(into[key] or other[key])
+        elif key == "invoker" and into[key] and other[key]:
+            # journalctl --grep drops the stack dump's CPU line: the invoker's pid and uid may come from dmesg
+            missing = [k for k, v in into[key].items() if v is None and other[key].get(k) is not None]
+            if missing and into[key].get("comm") == other[key].get("comm"):
+                into[key] = dict(into[key], **dict((k, other[key][k]) for k in missing))
         elif into[key] is None and other[key] is not None:
             into[key] = other[key]
     for src in other["sources"]:
@@ -1169,6 +1714,8 @@ def merge_records(*lists, **kwargs):
     for records in lists:
         for rec in records:
             event = rec.get("_event", "kill")
+            if event == "unparsed":
+                continue
             if event == "reaped":
                 reaps.append(rec)
                 continue
@@ -1246,6 +1793,72 @@ def filter_cgroup(records, prefix):
         if path and (path == prefix or path.startswith(prefix + "/")):
             kept.append(rec)
     return kept
+
+
+
+
+def unparsed_of(*lists):
+    """The canary over the event lists of several sources: ``{"count", "lines", "by_source"}``.
+
+    ``count`` is the most any one source saw (the sources overlap: the journal, dmesg and kern.log hold the same
+    kernel lines), ``by_source`` each source's own count, ``lines`` the first few distinct lines (valid UTF-8)."""
+    by_source = {}
+    lines = []
+    for events in lists:
+        for event in events:
+            if event.get("_event") != "unparsed":
+                continue
+            for src in event.get("sources") or ["log"]:
+                by_source[src] = by_source.get(src, 0) + int(event.get("count") or 0)
+            for line in event.get("lines") or ():
+                try:
+                    text = safe_text(line)
+                except UnicodeError:  # a lone surrogate (JSON "\ud800"), which surrogateescape cannot carry
+                    text = line.encode("utf-8", "backslashreplace").decode("utf-8")
+                if text not in lines and len(lines) < UNPARSED_LINES:
+                    lines.append(text)
+    return {"count": max(by_source.values()) if by_source else 0, "lines": lines, "by_source": by_source}
+
+
+def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, since=None, sources_read=()):
+    """Compare the kernel kills parsed for this boot with the kernel's own counters.
+
+    ``oom_kill``: /proc/vmstat ``oom_kill`` (kills since boot, None when unknown); ``cgroups``: the per-cgroup counters
+    (``[{"path", "oom_kill", "source"}]``, v1 ``memory.oom_control`` counts a cgroup's own kills, v2 ``memory.events``
+    its subtree's); ``since``: where the window starts (epoch; None: everything kept); ``sources_read``: the kernel-log
+    sources that could be read. Returns ``{"count", "compared_with", "counter", "parsed", "reason", "cgroups"}``:
+    ``count`` is counter minus parsed, or None (with ``reason``) when the window cannot show every kill of the boot."""
+    result = {"count": None, "compared_with": "/proc/vmstat oom_kill (kernel kills since boot)", "counter": oom_kill,
+              "parsed": None, "reason": None, "cgroups": []}
+    this_boot = []
+    for rec in kills:
+        if rec.get("killer") != "kernel" or rec.get("basis") == "unit_report":
+            continue
+        if rec.get("boot_id") and boot_id:
+            if rec["boot_id"] == boot_id:
+                this_boot.append(rec)
+        elif boot_time is not None and rec.get("timestamp") is not None and rec["timestamp"] >= boot_time - 1:
+            this_boot.append(rec)
+    result["parsed"] = len(this_boot)
+    if oom_kill is None:
+        result["reason"] = "/proc/vmstat has no oom_kill counter (kernel before 4.13) or could not be read"
+    elif not sources_read:
+        result["reason"] = "no kernel log source could be read"
+    elif since is not None and (boot_time is None or since > boot_time + 1):
+        result["reason"] = "the window (since) starts after the boot: kills before it are not read"
+    else:
+        result["count"] = oom_kill - len(this_boot)
+    for entry in cgroups or ():
+        path = entry.get("path")
+        counter = entry.get("oom_kill")
+        if not path or counter is None:
+            continue
+        subtree = "events" in str(entry.get("source") or "")
+        found = sum(1 for rec in this_boot if rec.get("task_memcg") and (
+            rec["task_memcg"] == path or (subtree and rec["task_memcg"].startswith(path.rstrip("/") + "/"))))
+        result["cgroups"].append({"path": path, "oom_kill": counter, "parsed": found,
+                                  "unaccounted": counter - found if result["count"] is not None else None})
+    return result
 
 
 # -- source readers: never raise; each returns (events, status) -----------------------------------------
@@ -1488,7 +2101,6 @@ def _restrict_reason(default):
     return default
 
 
-_RE_DMESG_STAMP = re.compile(r"^\[[ \d.]+\] ")
 
 
 def dmesg_records(lines):
@@ -1507,7 +2119,7 @@ def dmesg_records(lines):
         if record is not None and is_candidate(record):
             yield log_text(record, "dmesg")
         record = line
-        match = _RE_DMESG_STAMP.match(line)
+        match = _RX.DMESG_STAMP.match(line)
         indent = match.end() if match else 0
     if record is not None and is_candidate(record):
         yield log_text(record, "dmesg")
@@ -1575,16 +2187,13 @@ def read_kmsg(path="/dev/kmsg", boot_time_value=None, keep_raw=True):
     return events, _status("kmsg", available=True, lines=counter[0], kills=_kills_in(events))
 
 
-_RE_ROTATED = re.compile(r"\.\d+(?:\.gz)?$|\.gz$")
-
-
 def expand_rotated(paths):
     """Each path followed by its rotated siblings (``.1``, ``.2.gz``...), oldest last, existing names only (a symbolic
     link is listed, so that the reader can say it skipped it)."""
     out = []
     for path in paths:
         found = [path] if os.path.lexists(path) else []
-        siblings = [p for p in glob.glob(glob.escape(path) + ".*") if _RE_ROTATED.search(p[len(path):])]
+        siblings = [p for p in glob.glob(glob.escape(path) + ".*") if _RX.ROTATED.search(p[len(path):])]
 
         def order(p, base=path):
             digits = re.match(r"\.(\d+)", p[len(base):])

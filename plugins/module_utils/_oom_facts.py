@@ -150,7 +150,7 @@ def _source_status(status):
 
 
 def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since="7d", boot_time=None,
-               proc_root=procfs.PROC_ROOT, raw_lines=klog.MAX_RAW_LINES, file_limits=None) -> dict:
+               proc_root=procfs.PROC_ROOT, raw_lines=klog.MAX_RAW_LINES, file_limits=None, counters=None) -> dict:
     """``{"kills": [...], "kill_count": int, "sources": {...}}`` from the kernel log sources asked for.
 
     ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None. Each kill keeps at most
@@ -197,6 +197,16 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
         statuses[name] = _source_status(status)
     # the journal first: its wall-clock times are exact and win in the merge
     kills = klog.merge_records(*[found[name] for name in SOURCES if name in found])
+    # the canary, and the kernel's own counters against the kills of this boot (before since/container filters)
+    unparsed = klog.unparsed_of(*[found[name] for name in SOURCES if name in found])
+    counters = counters or {}
+    try:
+        window = klog.parse_since(since)
+    except ValueError:
+        window = None
+    accounting = klog.account_kills(kills, counters.get("oom_kill"), counters.get("cgroups"), klog.current_boot_id(
+        os.path.join(proc_root, "sys", "kernel", "random", "boot_id")), boot, window,
+        [name for name in found if statuses[name].get("status") == "read"])
     kills = klog.filter_since(kills, since)
     if raw_lines < klog.MAX_RAW_LINES:
         for rec in kills:
@@ -208,7 +218,8 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
         for name in found:
             statuses[name]["container_cgroup"] = prefix
             statuses[name]["dropped_outside_container"] = before - len(kills)
-    return {"kills": kills, "kill_count": len(kills), "sources": statuses}
+    return {"kills": kills, "kill_count": len(kills), "sources": statuses, "unparsed": unparsed,
+            "unaccounted_kills": accounting}
 
 
 # ------------------------------------------------------------------------------------------------ systemd view
@@ -383,7 +394,8 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
     facts.update(kill_facts(run_command, get_bin_path, sources, params.get("log_files"),
                             params.get("since"), proc_root=proc_root,
                             raw_lines=params.get("raw_lines", klog.MAX_RAW_LINES),
-                            file_limits=dict((key, params[key]) for key in klog.DEFAULT_LIMITS if params.get(key))))
+                            file_limits=dict((key, params[key]) for key in klog.DEFAULT_LIMITS if params.get(key)),
+                            counters=facts["counters"]))
     if running:
         names = [p["unit"] for p in facts["processes"] + facts["watched"] if p.get("unit")]
         names = list(params.get("units") or []) + names

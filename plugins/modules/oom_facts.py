@@ -137,9 +137,10 @@ options:
       - Kills are found, merged and filtered with the whole records all the same.
     type: list
     elements: str
-    choices: [time, timestamp, monotonic, boot_id, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
-              pgtables_kb, vm_rss_kb, oom_score_adj, score, constraint, oom_memcg, task_memcg, unit, slice, container_id,
-              invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported, trust, sources, raw]
+    choices: [time, timestamp, monotonic, boot_id, basis, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
+              pgtables_kb, vm_rss_kb, oom_score_adj, score, cmdline, constraint, oom_memcg, task_memcg, unit, slice, slice_path,
+              user_manager, container_id, invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported,
+              trust, sources, raw]
     default: []
 attributes:
   check_mode:
@@ -553,6 +554,15 @@ ansible_facts:
               type: str
               returned: always
               sample: 04646ba2beef4b29b3c63f936401c08e
+            basis:
+              description:
+                - What the record rests on. V(kill_line), the kernel's C(Killed process) line; V(killer_line), systemd-oomd's
+                  or earlyoom's own line; V(summary_only), only the kernel's C(oom-kill) summary line survived; V(selection_only),
+                  only its C(Kill process N (comm\) score S or sacrifice child) line; V(reaper_only), only its C(oom_reaper)
+                  line; V(unit_report), only systemd's report that a unit's process was killed. See C(docs/kill-report.md).
+              type: str
+              returned: always
+              sample: kill_line
             pid:
               description: Killed process.
               type: int
@@ -614,15 +624,33 @@ ansible_facts:
               returned: always
               sample: /system.slice/web.service
             unit:
-              description: systemd unit from C(task_memcg) or from systemd's own report.
+              description:
+                - systemd unit from C(task_memcg) or from systemd's own report; under a user's manager (C(user@UID.service))
+                  the innermost unit, as systemd names it (the user unit, for example C(vte-spawn-....scope)).
               type: str
               returned: always
               sample: web.service
+            slice_path:
+              description: The cgroup path above the unit (its slices, and the user manager when there is one).
+              type: str
+              returned: always
+              sample: /system.slice
+            user_manager:
+              description: The user's systemd manager unit the kill happened under (C(user@1001.service)), else null.
+              type: str
+              returned: always
+              sample: null
+            cmdline:
+              description: earlyoom 1.8 and later only, the victim's command line as earlyoom logged it.
+              type: str
+              returned: always
+              sample: null
             invoker:
               description: The process whose allocation invoked the OOM killer, with C(gfp_mask) and C(order), when logged.
               type: dict
               returned: always
-              sample: {"comm": "python3", "gfp_mask": "0xcc0", "gfp_flags": "GFP_KERNEL", "order": 0, "oom_score_adj": 0}
+              sample: {"comm": "python3", "pid": 4956, "uid": 0, "gfp_mask": "0xcc0", "gfp_flags": "GFP_KERNEL", "order": 0,
+                       "oom_score_adj": 0}
             killer:
               description: V(kernel), V(systemd-oomd) or V(earlyoom).
               type: str
@@ -658,6 +686,27 @@ ansible_facts:
           type: int
           returned: always
           sample: 1
+        unparsed:
+          description:
+            - The canary. Log lines the parser's prefilter let through that carry an OOM marker (C(Killed process),
+              C(oom-kill), C(invoked oom-killer), C(Out of memory), ...) but became no kill record, and OOM headers whose
+              kill never came. A count above 0 means a format the parser does not know, or a log that lost lines.
+            - C(count) is the most any one source saw (sources overlap), C(by_source) each source's count (sources with
+              none are left out), C(lines) the first 5 distinct lines.
+          type: dict
+          returned: always
+          sample: {"count": 0, "lines": [], "by_source": {}}
+        unaccounted_kills:
+          description:
+            - Kernel kills the kernel counted but the log does not show. C(count) is C(counter) (C(/proc/vmstat)
+              C(oom_kill), kills since boot) minus C(parsed) (the kernel kills of this boot found in the log), or null
+              with C(reason) when that cannot be known (no counter, no kernel log read, or O(since) starts after the boot).
+            - C(cgroups) does the same per memory cgroup that has a kill counter (v1 C(memory.oom_control) counts a
+              cgroup's own kills, v2 C(memory.events) its subtree's).
+          type: dict
+          returned: always
+          sample: {"count": 0, "compared_with": "/proc/vmstat oom_kill (kernel kills since boot)", "counter": 2, "parsed": 2,
+                   "reason": null, "cgroups": [{"path": "/system.slice/web.service", "oom_kill": 1, "parsed": 1, "unaccounted": 0}]}
         sources:
           description:
             - For each source (C(journal), C(dmesg), C(kmsg), C(files)) C(status) (V(read), V(unavailable), V(error),

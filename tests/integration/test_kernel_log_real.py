@@ -150,3 +150,53 @@ def test_real_journal_status():
         assert events == []
     else:
         assert rc == 0 and status["available"] is True and status["lines"] > 0
+
+
+def test_real_kill_is_accounted_against_the_kernels_counters(oom_cgroup):
+    """Issue 15 class 8 on a real kill: /proc/vmstat oom_kill and the cgroup's own memory.oom_control counter against the
+    kills parsed back from the real dmesg (this boot), through the same calls as oom_facts."""
+    from ansible_collections.oomguard.linux.plugins.module_utils import _memory as mem  # pylint: disable=import-outside-toplevel
+    memcg = "/" + os.path.basename(oom_cgroup)
+    before = mem.read_vmstat_oom_kill()
+    pid, events, status = killed_with_summary(oom_cgroup, "kl-account")
+    counter = mem.read_vmstat_oom_kill()
+    assert before is not None and counter >= before + 1  # the kernel counted our kill
+    reader = mem.MemoryCgroups.from_layout(mem.read_cgroup_layout())
+    counts = reader.oom_counts(memcg)
+    assert counts is not None and counts["oom_kill"] >= 1
+    kills = kl.merge_records(events)
+    got = kl.account_kills(kills, counter, [dict(counts, path=memcg)], kl.current_boot_id(), kl.boot_time(), None, ["dmesg"])
+    assert got["count"] is not None and got["counter"] == counter
+    this_boot = [r for r in kills if r["killer"] == "kernel" and r["boot_id"] == kl.current_boot_id()]
+    assert got["parsed"] == len(this_boot) and got["count"] == counter - len(this_boot)
+    # every kill the cgroup's counter holds is in the log with its cgroup, so none of them is unaccounted ...
+    mine = [r for r in kills if r["task_memcg"] == memcg]
+    assert pid in [r["pid"] for r in mine]
+    assert got["cgroups"] == [{"path": memcg, "oom_kill": counts["oom_kill"], "parsed": len(mine),
+                               "unaccounted": counts["oom_kill"] - len(mine)}]
+    # ... unless the kernel rate-limited a summary (the kill line then lacks its cgroup): never more parsed than counted
+    assert 0 <= got["cgroups"][0]["unaccounted"] <= counts["oom_kill"] - 1
+    # a window that starts after the boot cannot show every kill: unknown, not 0
+    late = kl.account_kills(kills, counter, [], kl.current_boot_id(), kl.boot_time(), time.time() - 60, ["dmesg"])
+    assert late["count"] is None and "since" in late["reason"]
+
+
+def test_real_kill_facts_return_the_canary_and_the_accounting(oom_cgroup):
+    """oom_facts' own kill_facts on the real dmesg: the two facts of issue 15 class 8 are there and agree with /proc."""
+    from ansible_collections.oomguard.linux.plugins.module_utils import _memory as mem  # pylint: disable=import-outside-toplevel
+    from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts  # pylint: disable=import-outside-toplevel
+    pid = kill_in(oom_cgroup, "kl-facts")
+    time.sleep(0.2)
+    counter = mem.read_vmstat_oom_kill()
+    got = facts.kill_facts(run_command, shutil.which, sources=["dmesg"], since=None,
+                           counters={"oom_kill": counter, "cgroups": []})
+    assert pid in [k["pid"] for k in got["kills"]]
+    assert all(k["basis"] in kl.BASES for k in got["kills"])
+    assert set(got["unparsed"]) == {"count", "lines", "by_source"} and got["unparsed"]["count"] >= 0
+    account = got["unaccounted_kills"]
+    kernel_now = [k for k in got["kills"] if k["killer"] == "kernel" and k["boot_id"] == kl.current_boot_id()]
+    assert account["counter"] == counter and account["parsed"] == len(kernel_now)
+    assert account["count"] == counter - len(kernel_now)
+    # with the default window (7 days) the boot of this VM (minutes old) lies inside it: still known
+    week = facts.kill_facts(run_command, shutil.which, sources=["dmesg"], counters={"oom_kill": counter, "cgroups": []})
+    assert week["unaccounted_kills"]["count"] is not None or time.time() - kl.boot_time() > 7 * 86400

@@ -148,9 +148,10 @@ def test_grep_pattern_selects_what_the_prefilter_selects():
     assert len(messages) > 200
     for msg in messages:
         assert bool(pattern.search(msg)) == kl.is_candidate(msg), msg
-    # every message the parser turns into a kill passes the filter
+    # every message the parser turns into a kill passes the filter (terminal-wrapped copies exist only in files:
+    # journald keeps each message whole)
     for name in sorted(os.listdir(FIXTURES)):
-        if name.endswith((".log", ".json")):
+        if name.endswith((".log", ".json")) and name != "c-terminal-wrapped.log":
             kept = [line for line in lines_of(name) if pattern.search(message_of(line))]
             assert kill_keys(kl.parse_lines(kept, name)) == kill_keys(kl.parse_lines(lines_of(name), name)), name
 
