@@ -26,7 +26,11 @@ def safe_text(data) -> str:
             data.encode("utf-8")
             return data
         except UnicodeEncodeError:
-            data = data.encode("utf-8", "surrogateescape")
+            try:
+                data = data.encode("utf-8", "surrogateescape")  # bytes that a surrogateescape decode kept
+            except UnicodeEncodeError:
+                # a lone surrogate from elsewhere (JSON's "\\ud800"): spelled as its escape, never passed on
+                return data.encode("utf-8", "backslashreplace").decode("utf-8")
     return data.decode("utf-8", "backslashreplace")
 
 

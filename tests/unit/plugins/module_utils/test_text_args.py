@@ -18,6 +18,8 @@ from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_t
     (b"a\nb", "a\nb"),                    # a newline is valid UTF-8: escaping for display is the printer's job
     ("x\udcff", "x\\xff"),                # a str that went through surrogateescape
     (b"\xc3", "\\xc3"),                   # a truncated sequence
+    ("a\ud800b", "a\\ud800b"),             # a lone surrogate that no surrogateescape made (from JSON)
+    ("\udcff\ud800", "\\udcff\\ud800"),      # both kinds in one string: spelled, never raised
     (None, None),
 ])
 def test_safe_text(raw, expected):
