@@ -18,11 +18,8 @@ from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.oomguard.linux.plugins.filter.oom_report import oom_report
-from ansible_collections.oomguard.linux.plugins.module_utils._report import to_plain
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, read_host_results, to_plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import FILES, render_all
 
 ARGUMENT_SPEC = dict(
     report=dict(type="dict"),
@@ -154,22 +151,6 @@ class ActionModule(ActionBase):
         except ReferenceError:  # a lazy template container needs a templating context: let the templar resolve it
             return to_plain(self._templar.template(value))
 
-    def _host_results(self, hosts, hostvars, result_var):
-        """``{host: result or None}``, in the order of ``hosts``; a host unknown to the inventory has no result."""
-        if hostvars is None:
-            raise AnsibleFilterError("hostvars are not available to this task")
-        raw_get = getattr(hostvars, "raw_get", None)
-        results = {}
-        for host in hosts:
-            value = None
-            if host in hostvars:
-                # raw: registered results are data, never templates; templating each host's whole result through
-                # hostvars[host][var] would cost the controller seconds per hundred hosts
-                host_vars = raw_get(host) if raw_get is not None else hostvars[host]
-                value = host_vars.get(result_var) if hasattr(host_vars, "get") else None
-            results[host] = self._plain(value) if value is not None else None
-        return results
-
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -182,12 +163,13 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="Failed to write the OOM audit report: %s" % exc)
             return result
         if args["hosts"] is not None:
-            # the oom_report filter's own code, fed each host's registered result read raw from hostvars
+            # the oom_report filter's code (plugin_utils), fed each host's registered result read raw from hostvars
             try:
-                results = self._host_results(args["hosts"], (task_vars or {}).get("hostvars"), args["result_var"])
-                report = oom_report(results, critical=args["critical"], intended=args["intended"], since=args["since"],
-                                    thresholds=args["thresholds"], fail_on=args["fail_on"])
-            except AnsibleFilterError as exc:
+                results = read_host_results(args["hosts"], (task_vars or {}).get("hostvars"), args["result_var"], self._plain)
+                report = build_report(results, critical=to_plain(args["critical"]), intended=to_plain(args["intended"]),
+                                      since=args["since"], thresholds=to_plain(args["thresholds"]),
+                                      fail_on=to_plain(args["fail_on"]))
+            except ValueError as exc:
                 result.update(failed=True, msg="Failed to build the OOM audit report: %s" % exc)
                 return result
         else:

@@ -13,7 +13,7 @@ description:
     not, and why), every OOM kill, every critical service with its OOM victim rank, drift from intended C(oom_score_adj)
     values, fleet totals, and a risk level per host with its reasons.
   - Unreachable and failed hosts, and hosts without any result, are listed in the report; none is dropped.
-  - The logic lives in the collection's module_utils (C(_report.py)); this filter is a thin wrapper. The report schema and
+  - The logic lives in the collection's plugin_utils (C(_report.py), controller-only code); this filter is a thin wrapper. The report schema and
     the risk rules are documented in the collection's C(docs/audit.md).
   - Use P(oomguard.linux.oom_report_render#filter) to turn the report into files and P(oomguard.linux.oom_report_gate#filter)
     to fail a pipeline.
@@ -131,7 +131,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report, to_plain as _plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, read_host_results, to_plain as _plain
 
 
 def oom_report(data, hostvars=None, result_var="oomguard_audit_result", critical=None, intended=None, since="7d",
@@ -140,18 +140,7 @@ def oom_report(data, hostvars=None, result_var="oomguard_audit_result", critical
     if isinstance(data, (list, tuple)):
         if hostvars is None:
             raise AnsibleFilterError("oom_report: a list of hosts needs hostvars, e.g. hosts | oomguard.linux.oom_report(hostvars)")
-        results = []
-        # Registered results are data, never templates: read them raw (HostVars.raw_get) instead of templating each
-        # host's whole result through hostvars[host][var], which costs the controller seconds per hundred hosts.
-        raw_get = getattr(hostvars, "raw_get", None)
-        for host in data:
-            host = str(host)
-            try:
-                hv = raw_get(host) if raw_get is not None else hostvars[host]
-            except KeyError:
-                hv = None
-            value = hv.get(result_var) if hasattr(hv, "get") else None
-            results.append((host, _plain(value) if value is not None else None))
+        results = read_host_results(data, hostvars, result_var)
     elif hasattr(data, "items"):
         results = [(str(host), _plain(value)) for host, value in data.items()]
     else:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
-"""The fail_on conditions a fleet OOM audit report matches (the fleet audit; logic in module_utils)."""
+"""The fail_on conditions a fleet OOM audit report matches (the fleet audit; logic in plugin_utils)."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -56,7 +56,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import gate, to_plain as _plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import gate, to_plain as _plain
 
 
 def oom_report_gate(report, fail_on=None):

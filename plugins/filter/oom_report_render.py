@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
-"""Render the fleet OOM audit report as files (the fleet audit; logic in module_utils)."""
+"""Render the fleet OOM audit report as files (the fleet audit; logic in plugin_utils)."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -53,8 +53,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import to_plain as _plain
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import to_plain as _plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import render_all
 
 
 def oom_report_render(report, files=None):

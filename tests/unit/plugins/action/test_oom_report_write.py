@@ -12,8 +12,8 @@ import os
 import stat
 from pathlib import Path
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import FILES, render_all
 
 from helpers.ansible_run import run_playbook
 

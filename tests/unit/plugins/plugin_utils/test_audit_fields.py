@@ -11,11 +11,11 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts_utils
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report
 
 ROOT = Path(__file__).resolve().parents[4]
 PLAYBOOK = ROOT / "playbooks" / "audit.yml"
-RECORDED = Path(__file__).resolve().parent / "fixtures" / "oom_facts_localhost.json"
+RECORDED = Path(__file__).resolve().parent.parent / "module_utils" / "fixtures" / "oom_facts_localhost.json"
 
 
 def facts_task_args():

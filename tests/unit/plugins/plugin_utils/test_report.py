@@ -16,8 +16,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.oomguard.linux.plugins.filter.oom_report import oom_report
 from ansible_collections.oomguard.linux.plugins.filter.oom_report_gate import oom_report_gate
 from ansible_collections.oomguard.linux.plugins.filter.oom_report_render import oom_report_render
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report, gate, normalize_result
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, gate, normalize_result
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import FILES, render_all
 from helpers.audit_facts import host_facts, kill, ok, proc, recorded, unit
 
 SWAP = 2_000_000  # kB: hosts "with swap" in these tests

@@ -15,7 +15,7 @@ import html
 import io
 import json
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import RISK_SCORES
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import RISK_SCORES
 
 FILES = ("report.json", "hosts.csv", "kills.csv", "index.html", "oomguard.prom")
 

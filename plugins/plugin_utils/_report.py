@@ -2,7 +2,8 @@
 # Copyright (c) 2026, oomguard.linux contributors
 """The fleet audit's aggregation: per-host ``oom_facts`` results in, one report out.
 
-Pure Python (standard library only, Python 3.8+), so the filter plugin, the tests and the benchmarks share it.
+Controller-side code (plugins/plugin_utils: no module imports it, so it never ships to a managed host). Standard
+library only; the filter plugins, the oom_report_write action, the tests and the benchmarks share it.
 Input: one entry per audited host, either the registered result of the ``oomguard.linux.oom_facts`` task
 (``ansible_facts.oom`` inside, or ``unreachable``/``failed`` with ``msg``) or ``None`` when the host never
 produced a result. Output: the report documented in ``docs/audit.md`` (``REPORT_SCHEMA`` below is the version).
@@ -58,6 +59,27 @@ def to_plain(value):
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     return value
+
+
+def read_host_results(hosts, hostvars, result_var, plain=to_plain):
+    """``[(host, registered result or None)]`` in the order of ``hosts``, read from ``hostvars[host][result_var]``.
+
+    Registered results are data, never templates: they are read raw (``HostVars.raw_get``) instead of templating each
+    host's whole result through ``hostvars[host][var]``, which costs the controller seconds per hundred hosts. A host
+    unknown to the inventory has no result (``None``). ``plain`` turns a value into plain data (the action plugin
+    passes one that can resolve a lazy template container)."""
+    if hostvars is None:
+        raise ValueError("hostvars are not available")
+    raw_get = getattr(hostvars, "raw_get", None)
+    results = []
+    for host in hosts:
+        host = str(host)
+        host_vars = None
+        if host in hostvars:
+            host_vars = raw_get(host) if raw_get is not None else hostvars[host]
+        value = host_vars.get(result_var) if hasattr(host_vars, "get") else None
+        results.append((host, plain(value) if value is not None else None))
+    return results
 
 
 def _int_or_none(value):
