@@ -8,28 +8,46 @@ Input: one entry per audited host, either the registered result of the ``oomguar
 (``ansible_facts.oom`` inside, or ``unreachable``/``failed`` with ``msg``) or ``None`` when the host never
 produced a result. Output: the report documented in ``docs/audit.md`` (``REPORT_SCHEMA`` below is the version).
 
+Rules of the report: a figure the audit could not measure is ``null``, never 0 (a host whose kernel log could not be
+read has ``kill_count: null``; an unreachable host has ``null`` for everything), and sums say how many hosts they cover.
+One host's malformed result marks that host failed, with why; the others are reported. Every finding carries a next
+step (``_report_steps``). Text meant for a terminal (``summary``, ``failures[].message``) has its control characters
+escaped (``term_safe``).
+
 Report (``build_report``)::
 
     {"schema": 1, "generated_at": ISO, "settings": {...},
-     "hosts": [{"host", "reachable", "status", "reason", "risk", "risk_score", "reasons": [{"rule", "level", "message"}],
+     "hosts": [{"host", "reachable", "status", "reason", "coverage", "risk", "risk_score",
+                "reasons": [{"rule", "level", "message", "next_step", "blocked"}],
                 "collected_at", "kernel", "cgroup_memory", "uptime_s", "mem_total_kb", "mem_available_kb",
-                "available_pct", "swap_total_kb", "swap_free_kb", "kill_count", "oom_kill_counter",
-                "critical_found", "critical_unprotected", "drift_count", "cap_sys_resource", "killers"}],
-     "kills": [{"host", "time", "pid", "comm", "unit", "container_id", "killer", "constraint", "oom_score_adj", "anon_rss_kb",
-                "total_vm_kb", "task_memcg", "oom_memcg", "critical"}],
-     "critical_services": [{"host", "service", "critical", "pid", "comm", "unit", "container_id", "rank", "top_rank", "processes", "oom_score",
-                            "oom_score_adj", "intended", "drift", "protected", "configured_adj"}],
-     "totals": {"hosts", "reachable", "unreachable", "failed", "kills", "hosts_with_kills", "critical_services",
-                "critical_unprotected", "drift", "no_swap", "risk": {"unknown", "low", "medium", "high", "critical"}},
+                "available_pct", "swap_total_kb", "swap_free_kb", "kill_count", "kill_sources", "kill_sources_read",
+                "oom_kill_counter", "unaccounted_kills", "unparsed_count", "critical_found", "critical_unprotected",
+                "drift_count", "cap_sys_resource", "killers"}],
+     "kills": [{"host", "time", "pid", "comm", "unit", "container_id", "container_runtime", "killer", "trust", "basis",
+                "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "critical"}],
+     "victims": [{"host", "place", "place_max", "tied", "tie_open", "pid", "comm", "user", "unit", "container_id",
+                  "container_runtime", "oom_score", "oom_score_adj", "rss_kb", "service"}],
+     "critical_services": [{"host", "service", "critical", "pid", "comm", "user", "unit", "container_id",
+                            "container_runtime", "rank", "place", "place_max", "tied", "best_place", "best_pid",
+                            "processes", "oom_score", "oom_score_adj", "intended", "drift", "protected", "configured_adj"}],
+     "totals": {"hosts", "reachable", "unreachable", "failed", "hosts_incomplete", "not_fully_audited", "kills",
+                "hosts_with_kills", "critical_services", "critical_unprotected", "drift", "no_swap",
+                "covers": {"kills", "critical_services", "drift", "no_swap"},
+                "risk": {"unknown", "low", "medium", "high", "critical"}},
      "summary": [str], "failures": [{"condition", "hosts", "message"}]}
 """
 from __future__ import annotations
 
 import datetime
+import re
+
+from ansible_collections.oomguard.linux.plugins.module_utils._container import container_of
+from ansible_collections.oomguard.linux.plugins.plugin_utils import _report_steps as steps
 
 REPORT_SCHEMA = 1
 
-# Risk levels, ordered. ``unknown`` is a host the audit could not read (unreachable or failed).
+# Risk levels, ordered. ``unknown`` is a host the audit could not read (unreachable or failed) or whose kills it could
+# not read: such a host is never ``low``.
 RISK_LEVELS = ("low", "medium", "high", "critical")
 RISK_SCORES = {"unknown": -1, "low": 0, "medium": 1, "high": 2, "critical": 3}
 
@@ -38,14 +56,43 @@ DEFAULT_CRITICAL = (
     "systemd-journald", "dockerd", "containerd", "kubelet",
 )
 DEFAULT_THRESHOLDS = {
-    # a critical service ranked this high (1 = the kernel's next victim) and not lowered is a high risk
+    # a critical service placed this high (1 = the kernel's next victim) and not lowered is a high risk
     "top_victims": 5,
     # MemAvailable below this percentage of MemTotal is "low headroom"
     "low_available_pct": 10.0,
 }
-FAIL_ON_CHOICES = ("kills", "unprotected", "drift", "no_swap")
+FAIL_ON_CHOICES = ("kills", "unprotected", "drift", "no_swap", "incomplete", "unreachable")
+
+# the page text of a host whose kernel log could not be read (docs/audit.md)
+KILLS_UNKNOWN = "kills unknown: could not read the kernel log (run with become)"
 
 _UNLIMITED = ("", "infinity", "max", "none")
+_READ = ("read", "partial")  # source statuses that mean "this source was read" (partial: read, with lines cut)
+
+
+# --- text for terminals --------------------------------------------------------------------------------------------
+
+# C0 controls (ESC starts terminal escape sequences; CR and BS overwrite what came before), DEL, C1 controls (CSI is
+# U+009B) and the Unicode bidi controls that reorder what a reader sees
+_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def term_safe(text):
+    """``text`` with every control character spelled as an escape (``\\x1b``, ``\\n``, ``\\u202e``): safe to print."""
+    if text is None:
+        return ""
+
+    def spell(match):
+        char = match.group(0)
+        code = ord(char)
+        if char == "\n":
+            return "\\n"
+        if char == "\t":
+            return "\\t"
+        if char == "\r":
+            return "\\r"
+        return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
+    return _TERMINAL_UNSAFE.sub(spell, str(text))
 
 
 def _now_iso():
@@ -91,7 +138,25 @@ def _int_or_none(value):
         return None
 
 
-def normalize_settings(critical=None, intended=None, since="7d", thresholds=None, fail_on=None):
+def epoch(stamp):
+    """Seconds since the epoch of an ISO 8601 time string; None when it is not one."""
+    if not stamp or not isinstance(stamp, str):
+        return None
+    text = stamp.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()
+
+
+# --- settings -----------------------------------------------------------------------------------------------------
+
+def normalize_settings(critical=None, intended=None, since="7d", thresholds=None, fail_on=None, include_containers=False):
     """Validate and complete the audit settings; raise ``ValueError`` with a clear message on bad input."""
     if critical is None:
         critical = list(DEFAULT_CRITICAL)
@@ -117,10 +182,73 @@ def normalize_settings(critical=None, intended=None, since="7d", thresholds=None
     bad = [item for item in fail_on if item not in FAIL_ON_CHOICES]
     if bad:
         raise ValueError("fail_on accepts %s; got %s" % (", ".join(FAIL_ON_CHOICES), ", ".join(str(b) for b in bad)))
+    if not isinstance(include_containers, bool):
+        raise ValueError("include_containers must be a boolean, got %r" % (include_containers,))
     # The names watched by oom_facts: critical names first, then names only given an intended value.
     watch = list(critical) + [name for name in clean_intended if name not in critical]
     return {"critical": critical, "intended": clean_intended, "since": str(since or "7d"),
-            "thresholds": merged, "fail_on": fail_on, "watch": watch}
+            "thresholds": merged, "fail_on": fail_on, "include_containers": include_containers, "watch": watch}
+
+
+# --- one host's result --------------------------------------------------------------------------------------------
+
+class MalformedResult(ValueError):
+    """A host's facts do not have the shape oom_facts returns; the message says where."""
+
+
+_NUM = (int, float)
+# what the report reads, and the type each must have when present (None is always allowed: "not measured")
+_TOP_TYPES = {"collected_at": str, "kernel": str, "uptime_s": _NUM, "cap_sys_resource": bool, "kill_count": int,
+              "unaccounted_kills": int}
+_MEMORY_TYPES = {"mem_total_kb": int, "mem_available_kb": int, "available_pct": _NUM, "swap_total_kb": int,
+                 "swap_free_kb": int}
+_PROC_TYPES = {"pid": int, "rank": int, "oom_score": int, "oom_score_adj": int, "rss_kb": int, "comm": str, "user": str,
+               "unit": str, "container_id": str, "container_runtime": str, "memcg": str}
+_KILL_TYPES = {"time": str, "pid": int, "comm": str, "unit": str, "container_id": str, "container_runtime": str,
+               "killer": str, "trust": str, "basis": str, "constraint": str, "oom_score_adj": int, "anon_rss_kb": int,
+               "total_vm_kb": int, "task_memcg": str, "oom_memcg": str}
+_UNIT_TYPES = {"unit": str, "main_pid": int}
+_TYPE_WORDS = {int: "an integer", str: "a string", bool: "a boolean", _NUM: "a number", dict: "a mapping", list: "a list"}
+
+
+def _check(where, value, want):
+    if value is None:
+        return
+    wrong = isinstance(value, bool) and want is not bool
+    if wrong or not isinstance(value, want):
+        raise MalformedResult("%s must be %s, got %s %s" % (where, _TYPE_WORDS[want], type(value).__name__,
+                                                            term_safe(repr(value)[:60])))
+
+
+def _check_fields(where, row, types):
+    _check(where, row, dict)
+    for key, want in types.items():
+        _check("%s.%s" % (where, key), row.get(key), want)
+
+
+def check_facts(facts):
+    """Raise ``MalformedResult`` when a value the report reads has the wrong type (a string where a number belongs, a
+    number where a time belongs); extra and missing keys are fine (results of older and newer oom_facts)."""
+    _check_fields("facts", facts, _TOP_TYPES)
+    _check_fields("memory", facts.get("memory") or {}, _MEMORY_TYPES)
+    _check_fields("counters", facts.get("counters") or {}, {"oom_kill": int})
+    _check_fields("cgroup", facts.get("cgroup") or {}, {"memory": str})
+    for key, types in (("processes", _PROC_TYPES), ("watched", _PROC_TYPES), ("kills", _KILL_TYPES), ("units", _UNIT_TYPES)):
+        rows = facts.get(key)
+        _check(key, rows, list)
+        for index, row in enumerate(rows or []):
+            _check_fields("%s[%d]" % (key, index), row, types)
+            if key == "units":
+                _check_fields("units[%d].configured" % index, row.get("configured") or {}, {"OOMScoreAdjust": int})
+                _check_fields("units[%d].enforced" % index, row.get("enforced") or {},
+                              {"oom_score_adj": int, "memory_high_enforced": bool})
+    sources = facts.get("sources")
+    _check("sources", sources, dict)
+    for name, status in (sources or {}).items():
+        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int})
+    unparsed = facts.get("unparsed")
+    if unparsed is not None:
+        _check_fields("unparsed", unparsed, {"count": int, "lines": list})
 
 
 def normalize_result(host, result):
@@ -152,6 +280,8 @@ def normalize_result(host, result):
     return "ok", None, facts
 
 
+# --- names, containers, places ------------------------------------------------------------------------------------
+
 def _unit_keys(unit):
     """The names a unit answers to: ``nginx.service`` -> nginx.service, nginx; ``postgresql@15-main.service`` adds postgresql."""
     keys = [unit]
@@ -175,6 +305,61 @@ def _match_keys(comm, unit, cache):
     return found
 
 
+def _container(row, path):
+    """``(container_id, container_runtime)`` of a process or kill: oom_facts' fields when it sent them, else from the
+    cgroup path with ``container_of`` (results of an oom_facts that did not name the runtime, or trimmed fields)."""
+    if "container_runtime" in row:
+        return row.get("container_id"), row.get("container_runtime")
+    found = container_of(path)
+    if "container_id" in row:
+        cid = row.get("container_id")
+        return cid, (found["runtime"] if found is not None and found["id"] == cid else None)
+    return (found["id"], found["runtime"]) if found is not None else (None, None)
+
+
+def _places(facts):
+    """``place(proc) -> (place, place_max, tied, tie_open)``: where a process stands in the kernel's order.
+
+    The kernel kills the highest oom_score; processes with the same oom_score are a tie, and nothing here can say which
+    of them goes first, so they share a place (competition ranking: 1, 2, 2, 4). ``processes`` is the top of the order,
+    so the place of a process at or above its lowest oom_score is exact; below it, the place lies between the known
+    count and the module's rank (``place_max``). ``tie_open``: processes outside the known set may share the score."""
+    top = [p for p in facts.get("processes") or [] if p.get("oom_score") is not None]
+    known = {}
+    for p in list(facts.get("processes") or []) + list(facts.get("watched") or []):
+        if p.get("oom_score") is not None:
+            known[p.get("pid")] = p["oom_score"]
+    scores = list(known.values())
+    floor = min(p["oom_score"] for p in top) if top else None
+    truncated = (facts.get("process_count") or 0) > len(top) or not top
+
+    def place(proc):
+        score = proc.get("oom_score")
+        if score is None:
+            return None, None, None, None
+        greater = sum(1 for s in scores if s > score)
+        tied = sum(1 for s in scores if s == score) - (1 if proc.get("pid") in known else 0)
+        if floor is not None and score >= floor:
+            return greater + 1, greater + 1, tied, bool(truncated and score == floor)
+        rank = _int_or_none(proc.get("rank"))
+        low = greater + 1
+        return low, (rank if rank is not None and rank >= low else None), tied, True
+    return place
+
+
+def place_text(place, place_max, tied, tie_open):
+    """``1``, ``2= (tie of 3)``, ``5= (tie of 2 or more)``, ``6-63``: a place as people read it."""
+    if place is None:
+        return "?"
+    if place_max is None or place_max != place:
+        return "%d-%s" % (place, place_max) if place_max else "%d or later" % place
+    if tied:
+        return "%d= (tie of %d%s)" % (place, tied + 1, " or more" if tie_open else "")
+    return "%d" % place
+
+
+# --- rows ---------------------------------------------------------------------------------------------------------
+
 def _configured_adj(units_by_name, unit):
     info = units_by_name.get(unit) if unit else None
     if not info:
@@ -182,8 +367,29 @@ def _configured_adj(units_by_name, unit):
     return _int_or_none((info.get("configured") or {}).get("OOMScoreAdjust"))
 
 
-def _services(host, facts, settings, cache):
-    """One row per watched name present on the host; the representative process is the unit's main PID when known."""
+def _victims(host, facts, settings, place, cache):
+    """The top of the kernel's order on the host (``processes``), ties as ties, each with the watched name it is."""
+    watch_set = set(settings["watch"])
+    rows = []
+    for p in facts.get("processes") or []:
+        cid, runtime = _container(p, p.get("memcg"))
+        names = sorted(_match_keys(p.get("comm"), p.get("unit"), cache) & watch_set)
+        pl, pl_max, tied, tie_open = place(p)
+        rows.append({
+            "host": host, "place": pl, "place_max": pl_max, "tied": tied, "tie_open": tie_open,
+            "pid": _int_or_none(p.get("pid")), "comm": p.get("comm"), "user": p.get("user"), "unit": p.get("unit"),
+            "container_id": cid, "container_runtime": runtime, "oom_score": p.get("oom_score"),
+            "oom_score_adj": p.get("oom_score_adj"), "rss_kb": p.get("rss_kb"),
+            "service": names[0] if names and (cid is None or settings["include_containers"]) else None,
+        })
+    # the kernel's order; inside a tie no order is claimed, the pid only makes the listing stable
+    rows.sort(key=lambda r: (r["place"] if r["place"] is not None else 1 << 30, r["pid"] or 0))
+    return rows
+
+
+def _services(host, facts, settings, place, cache):
+    """One row per watched name present on the host (per container too, when containers are included); the
+    representative process is the unit's main PID when known. Container processes are left out unless asked for."""
     procs = list(facts.get("watched") or [])
     seen = set(p.get("pid") for p in procs)
     for proc in facts.get("processes") or []:
@@ -201,30 +407,41 @@ def _services(host, facts, settings, cache):
     watch_set = set(watch)
     groups = {}
     for p in procs:
+        cid, runtime = _container(p, p.get("memcg"))
+        if cid is not None and not settings["include_containers"]:
+            continue  # a container's process is not the host's service
         for name in _match_keys(p.get("comm"), p.get("unit"), cache) & watch_set:
-            groups.setdefault(name, []).append(p)
-    for name in watch:
-        matched = groups.get(name)
-        if not matched:
-            continue
-        mains = [p for p in matched if p.get("pid") in main_pids]
+            groups.setdefault((name, cid), []).append((p, runtime))
+    order = dict((name, i) for i, name in enumerate(watch))
+    for (name, cid) in sorted(groups, key=lambda key: (order[key[0]], key[1] is not None, key[1] or "")):
+        matched = groups[(name, cid)]
+        mains = [item for item in matched if item[0].get("pid") in main_pids]
         pool = mains or matched
-        # the service's own process: its main PID, else the oldest (lowest pid, usually the parent of its workers);
-        # the host's own processes before those of containers running on it
-        rep = min(pool, key=lambda p: (p.get("container_id") is not None, _int_or_none(p.get("pid")) or 0))
-        ranks = [r for r in (_int_or_none(p.get("rank")) for p in matched) if r is not None]
+        # the service's own process: its main PID, else the oldest (lowest pid, usually the parent of its workers)
+        rep, runtime = min(pool, key=lambda item: _int_or_none(item[0].get("pid")) or 0)
         adj = _int_or_none(rep.get("oom_score_adj"))
         intended = settings["intended"].get(name)
+        pl, pl_max, tied, tie_open = place(rep)
+        # the process of the service that stands first in the kernel's order (a worker or backend may be ahead)
+        best = None
+        for p, dummy in matched:
+            bp = place(p)
+            if bp[1] is not None and (best is None or bp[1] < best[0]):
+                best = (bp[1], p)
         rows.append({
             "host": host,
             "service": name,
             "critical": name in critical,
             "pid": _int_or_none(rep.get("pid")),
             "comm": rep.get("comm"),
+            "user": rep.get("user"),
             "unit": rep.get("unit"),
-            "container_id": rep.get("container_id"),
+            "container_id": cid,
+            "container_runtime": runtime,
             "rank": _int_or_none(rep.get("rank")),
-            "top_rank": min(ranks) if ranks else None,
+            "place": pl, "place_max": pl_max, "tied": tied, "tie_open": tie_open,
+            "best_place": best[0] if best else None,
+            "best_pid": _int_or_none(best[1].get("pid")) if best else None,
             "processes": len(matched),
             "oom_score": _int_or_none(rep.get("oom_score")),
             "oom_score_adj": adj,
@@ -236,42 +453,128 @@ def _services(host, facts, settings, cache):
     return rows
 
 
-def _reason(reasons, rule, level, message):
-    reasons.append({"rule": rule, "level": level, "message": message})
+def _kill_rows(host, facts, settings, cache):
+    rows = []
+    names = settings["critical_set"]
+    for k in facts.get("kills") or []:
+        comm = k.get("comm")
+        unit = k.get("unit")
+        cid, runtime = _container(k, k.get("task_memcg"))
+        rows.append({
+            "host": host,
+            "time": k.get("time"),
+            "pid": _int_or_none(k.get("pid")),
+            "comm": comm,
+            "unit": unit,
+            "container_id": cid,
+            "container_runtime": runtime,
+            "killer": k.get("killer") or "kernel",
+            "trust": k.get("trust"),
+            "basis": k.get("basis"),
+            "constraint": k.get("constraint"),
+            "oom_score_adj": _int_or_none(k.get("oom_score_adj")),
+            "anon_rss_kb": _int_or_none(k.get("anon_rss_kb")),
+            "total_vm_kb": _int_or_none(k.get("total_vm_kb")),
+            "task_memcg": k.get("task_memcg"),
+            "oom_memcg": k.get("oom_memcg"),
+            # a kill inside a container is the container's, not a kill of the host's critical service
+            "critical": (cid is None or settings["include_containers"]) and not names.isdisjoint(_match_keys(comm, unit, cache)),
+        })
+    return rows
 
 
-def _assess(entry, facts, services, kills, settings):
+def _kill_sources(facts):
+    """``(kill_sources, read)``: each kernel-log source's status, reason and kill count, and the names that were read."""
+    out = {}
+    read = []
+    for name, status in sorted((facts.get("sources") or {}).items()):
+        status = status or {}
+        entry = {"status": status.get("status") or ("read" if status.get("available") else "unavailable"),
+                 "reason": status.get("reason"), "kills": _int_or_none(status.get("kills"))}
+        for extra in ("trust", "lines"):
+            if status.get(extra) is not None:
+                entry[extra] = status[extra]
+        out[name] = entry
+        if entry["status"] in _READ:
+            read.append(name)
+    return out, read
+
+
+# --- the rules ----------------------------------------------------------------------------------------------------
+
+def _reason(reasons, rule, level, message, step=None):
+    next_step, blocked = step if step is not None else (None, None)
+    reasons.append({"rule": rule, "level": level, "message": message, "next_step": next_step, "blocked": blocked})
+
+
+def _label(svc):
+    where = "" if svc["container_id"] is None else ", container %s %s" % (svc["container_runtime"] or "?", svc["container_id"][:12])
+    return "%s (pid %s, oom_score_adj %s, place %s%s)" % (
+        svc["service"], svc["pid"], svc["oom_score_adj"],
+        place_text(svc["place"], svc["place_max"], svc["tied"], svc["tie_open"]), where)
+
+
+def _assess(entry, facts, services, kills, victims, settings):
     """Fill entry['reasons'] and entry['risk'] from the host's facts, services and kills (rules: docs/audit.md)."""
     reasons = []
     th = settings["thresholds"]
+    host = entry["host"]
     critical_names = settings["critical_set"]
+    if entry["kill_count"] is None:
+        failed = ["%s: %s" % (name, s["reason"] or s["status"]) for name, s in sorted(entry["kill_sources"].items())
+                  if s["status"] != "skipped"]
+        if failed:
+            message = "%s; %s" % (KILLS_UNKNOWN, "; ".join(failed))
+        else:
+            message = "kills unknown: no kernel log source was read (oomguard_audit_sources asks for none)"
+        _reason(reasons, "kills_unknown", "unknown", message, steps.become(host))
     killed_critical = [k for k in kills if k["critical"]]
     if killed_critical:
         names = sorted(set("%s (pid %s)" % (k["comm"], k["pid"]) for k in killed_critical))
-        _reason(reasons, "critical_killed", "critical", "critical service killed by the OOM killer: %s" % ", ".join(names))
+        first = killed_critical[0]
+        names_of_first = _match_keys(first["comm"], first["unit"], {})
+        svc = next((s for s in services if s["critical"] and s["service"] in names_of_first), None)
+        target = svc or {"unit": first["unit"], "comm": first["comm"], "service": first["comm"]}
+        _reason(reasons, "critical_killed", "critical", "critical service killed by the OOM killer: %s" % ", ".join(names),
+                steps.protect(target, entry, victims, settings["intended"].get(target.get("service"))))
     if kills:
         by_killer = {}
         for k in kills:
             by_killer[k["killer"]] = by_killer.get(k["killer"], 0) + 1
         detail = ", ".join("%d by %s" % (n, killer) for killer, n in sorted(by_killer.items()))
-        _reason(reasons, "kills", "high", "%d OOM kill(s) since %s (%s)" % (len(kills), settings["since"], detail))
+        in_containers = sum(1 for k in kills if k["container_id"] is not None)
+        if in_containers:
+            detail += "; %d inside containers" % in_containers
+        untrusted = sum(1 for k in kills if k["trust"] == "unverified")
+        if untrusted:
+            detail += "; %d from a log anyone can write (unverified)" % untrusted
+        _reason(reasons, "kills", "high", "%d OOM kill(s) since %s (%s)" % (len(kills), settings["since"], detail),
+                (steps.contain_kills(kills, host), None))
     for svc in services:
         if not svc["critical"]:
             continue
         adj = svc["oom_score_adj"]
-        label = "%s (pid %s, oom_score_adj %s, rank %s)" % (svc["service"], svc["pid"], adj, svc["rank"])
+        intended = settings["intended"].get(svc["service"])
         if adj is not None and adj > 0:
-            _reason(reasons, "unprotected", "high", "critical service exposed: %s has a raised oom_score_adj" % label)
-        elif adj is not None and adj >= 0 and svc["top_rank"] is not None and svc["top_rank"] <= th["top_victims"]:
-            _reason(reasons, "top_victim", "high", "critical service among the top %d OOM victims and not lowered: %s"
-                    % (th["top_victims"], label))
+            # back to 0 at least: lowering to 0 works without CAP_SYS_RESOURCE too
+            value = intended if intended is not None else None
+            if entry.get("cap_sys_resource") is False and (value is None or value < 0):
+                value = 0
+            _reason(reasons, "unprotected", "high", "critical service exposed: %s has a raised oom_score_adj" % _label(svc),
+                    steps.protect(svc, entry, victims, value))
+        elif adj is not None and adj >= 0 and svc["best_place"] is not None and svc["best_place"] <= th["top_victims"]:
+            ahead = "" if svc["best_pid"] == svc["pid"] else "; its process %s stands at place %s" % (svc["best_pid"], svc["best_place"])
+            _reason(reasons, "top_victim", "high", "critical service among the kernel's top %d victims and not lowered: %s%s"
+                    % (th["top_victims"], _label(svc), ahead), steps.protect(svc, entry, victims, intended))
         elif adj == 0 and not (svc["configured_adj"] is not None and svc["configured_adj"] < 0):
             # (a negative OOMScoreAdjust= that is not enforced is reported once, by the adj_not_enforced rule)
-            _reason(reasons, "not_lowered", "medium", "critical service not protected (oom_score_adj not lowered): %s" % label)
+            _reason(reasons, "not_lowered", "medium", "critical service not protected (oom_score_adj not lowered): %s" % _label(svc),
+                    steps.protect(svc, entry, victims, intended))
     for svc in services:
         if svc["drift"]:
             _reason(reasons, "drift", "medium", "oom_score_adj drift on %s (pid %s): intended %s, live %s"
-                    % (svc["service"], svc["pid"], svc["intended"], svc["oom_score_adj"]))
+                    % (svc["service"], svc["pid"], svc["intended"], svc["oom_score_adj"]),
+                    steps.set_live(svc, entry, victims, svc["intended"]))
     for info in facts.get("units") or []:
         configured = info.get("configured") or {}
         enforced = info.get("enforced") or {}
@@ -282,66 +585,51 @@ def _assess(entry, facts, services, kills, settings):
             is_critical = not critical_names.isdisjoint(_unit_keys(unit))
             _reason(reasons, "adj_not_enforced", "high" if is_critical else "medium",
                     "%s configures OOMScoreAdjust=%d but its main process runs at %d%s"
-                    % (unit, conf_adj, live_adj, "" if facts.get("cap_sys_resource", True) else " (no CAP_SYS_RESOURCE)"))
+                    % (unit, conf_adj, live_adj, "" if facts.get("cap_sys_resource", True) else " (no CAP_SYS_RESOURCE)"),
+                    steps.not_enforced(unit, conf_adj, entry, victims))
         high = configured.get("MemoryHigh")
         if high is not None and str(high).strip().lower() not in _UNLIMITED and enforced.get("memory_high_enforced") is False:
             _reason(reasons, "memory_high_not_enforced", "medium",
-                    "%s sets MemoryHigh=%s but it is not enforced (needs the cgroup v2 memory controller)" % (unit, high))
+                    "%s sets MemoryHigh=%s but it is not enforced (needs the cgroup v2 memory controller)" % (unit, high),
+                    steps.memory_high(unit, high, entry))
     swap = entry["swap_total_kb"]
     avail = entry["available_pct"]
     low = avail is not None and avail < th["low_available_pct"]
     if swap == 0 and low:
         _reason(reasons, "no_swap_low_memory", "high", "no swap and only %.1f%% of memory available (threshold %.1f%%)"
-                % (avail, th["low_available_pct"]))
+                % (avail, th["low_available_pct"]), steps.add_swap(entry))
     elif low:
-        _reason(reasons, "low_memory", "medium", "only %.1f%% of memory available (threshold %.1f%%)" % (avail, th["low_available_pct"]))
+        biggest = next((v for v in victims if v["unit"] and v["container_id"] is None and not v["service"]), None)
+        step = ((steps.role_var("services", {"unit": biggest["unit"], "memory_max": steps.mib_size(biggest["rss_kb"]) or "512M"})
+                 + "   # limit the biggest consumer (sized from its RSS: check it fits)", None) if biggest else steps.add_swap(entry))
+        _reason(reasons, "low_memory", "medium", "only %.1f%% of memory available (threshold %.1f%%)"
+                % (avail, th["low_available_pct"]), step)
     elif swap == 0:
-        _reason(reasons, "no_swap", "low", "no swap configured")
+        _reason(reasons, "no_swap", "low", "no swap configured", steps.add_swap(entry))
     level = "low"
     for reason in reasons:
         if RISK_SCORES[reason["level"]] > RISK_SCORES[level]:
             level = reason["level"]
-    reasons.sort(key=lambda r: -RISK_SCORES[r["level"]])
+    if entry["kill_count"] is None and level == "low":
+        level = "unknown"  # never an all-clear for a host whose kills could not be read
+    # what the audit could not see first, then the worst findings
+    reasons.sort(key=lambda r: (r["rule"] != "kills_unknown", -RISK_SCORES[r["level"]]))
     entry["reasons"] = reasons
     entry["risk"] = level
     entry["risk_score"] = RISK_SCORES[level]
 
 
-def _kill_rows(host, facts, settings, cache):
-    rows = []
-    names = settings["critical_set"]
-    for k in facts.get("kills") or []:
-        comm = k.get("comm")
-        unit = k.get("unit")
-        rows.append({
-            "host": host,
-            "time": k.get("time"),
-            "pid": _int_or_none(k.get("pid")),
-            "comm": comm,
-            "unit": unit,
-            "container_id": k.get("container_id"),
-            "killer": k.get("killer") or "kernel",
-            "constraint": k.get("constraint"),
-            "oom_score_adj": _int_or_none(k.get("oom_score_adj")),
-            "anon_rss_kb": _int_or_none(k.get("anon_rss_kb")),
-            "total_vm_kb": _int_or_none(k.get("total_vm_kb")),
-            "task_memcg": k.get("task_memcg"),
-            "oom_memcg": k.get("oom_memcg"),
-            "critical": not names.isdisjoint(_match_keys(comm, unit, cache)),
-        })
-    return rows
-
-
 def _host_entry(host, status, reason, facts):
     entry = {"host": host, "reachable": status not in ("unreachable", "missing"), "status": status, "reason": reason,
-             "risk": "unknown", "risk_score": RISK_SCORES["unknown"], "reasons": [],
+             "coverage": "none", "risk": "unknown", "risk_score": RISK_SCORES["unknown"], "reasons": [],
              "collected_at": None, "kernel": None, "cgroup_memory": None, "uptime_s": None,
              "mem_total_kb": None, "mem_available_kb": None, "available_pct": None,
-             "swap_total_kb": None, "swap_free_kb": None, "kill_count": 0, "oom_kill_counter": None,
-             "critical_found": 0, "critical_unprotected": 0, "drift_count": 0,
+             "swap_total_kb": None, "swap_free_kb": None, "kill_count": None, "kill_sources": None, "kill_sources_read": None,
+             "oom_kill_counter": None, "unaccounted_kills": None, "unparsed_count": None,
+             "critical_found": None, "critical_unprotected": None, "drift_count": None,
              "cap_sys_resource": None, "killers": None}
     if facts is None:
-        _reason(entry["reasons"], status, "unknown", "%s: %s" % (status, reason))
+        _reason(entry["reasons"], status, "unknown", "not audited (%s): %s" % (status, reason), steps.diagnose(host, status))
         return entry
     memory = facts.get("memory") or {}
     total = _int_or_none(memory.get("mem_total_kb"))
@@ -349,6 +637,8 @@ def _host_entry(host, status, reason, facts):
     pct = memory.get("available_pct")
     if pct is None and total and avail is not None:
         pct = 100.0 * avail / total
+    sources, read = _kill_sources(facts)
+    unparsed = facts.get("unparsed") or {}
     entry.update({
         "collected_at": facts.get("collected_at"),
         "kernel": facts.get("kernel"),
@@ -359,68 +649,113 @@ def _host_entry(host, status, reason, facts):
         "available_pct": round(float(pct), 2) if pct is not None else None,
         "swap_total_kb": _int_or_none(memory.get("swap_total_kb")),
         "swap_free_kb": _int_or_none(memory.get("swap_free_kb")),
+        "kill_sources": sources,
+        "kill_sources_read": read,
+        "coverage": "full" if read else "no_kernel_log",
         "oom_kill_counter": _int_or_none((facts.get("counters") or {}).get("oom_kill")),
+        "unaccounted_kills": _int_or_none(facts.get("unaccounted_kills")),
+        "unparsed_count": _int_or_none(unparsed.get("count")),
         "cap_sys_resource": facts.get("cap_sys_resource"),
         "killers": facts.get("killers"),
     })
     return entry
 
 
-def build_report(results, critical=None, intended=None, since="7d", thresholds=None, fail_on=None, generated_at=None):
+def _audit_host(host, facts, settings, cache):
+    """``(entry, kills, services, victims)`` of one host whose facts were read; raises MalformedResult."""
+    check_facts(facts)
+    entry = _host_entry(host, "ok", None, facts)
+    place = _places(facts)
+    victims = _victims(host, facts, settings, place, cache)
+    host_kills = _kill_rows(host, facts, settings, cache)
+    host_services = _services(host, facts, settings, place, cache)
+    entry["kill_count"] = len(host_kills) if entry["kill_sources_read"] else None
+    entry["critical_found"] = sum(1 for s in host_services if s["critical"])
+    entry["critical_unprotected"] = sum(1 for s in host_services if s["critical"] and not s["protected"])
+    entry["drift_count"] = sum(1 for s in host_services if s["drift"])
+    _assess(entry, facts, host_services, host_kills, victims, settings)
+    return entry, host_kills, host_services, victims
+
+
+def build_report(results, critical=None, intended=None, since="7d", thresholds=None, fail_on=None, generated_at=None,
+                 include_containers=False):
     """Aggregate per-host results into the fleet report.
 
     ``results`` is a mapping ``host -> registered oom_facts result`` (or ``None``), or a list of ``(host, result)`` pairs;
     order is kept. Settings are checked by ``normalize_settings``.
     """
-    settings = normalize_settings(critical, intended, since, thresholds, fail_on)
+    settings = normalize_settings(critical, intended, since, thresholds, fail_on, include_containers)
     settings["critical_set"] = frozenset(settings["critical"])
     cache = {}
     items = list(results.items()) if isinstance(results, dict) else [tuple(pair) for pair in results]
-    hosts, kills, services = [], [], []
+    hosts, kills, services, victims = [], [], [], []
     risk_totals = dict((level, 0) for level in ("unknown",) + RISK_LEVELS)
     for host, result in items:
         host = str(host)
         status, reason, facts = normalize_result(host, result)
-        entry = _host_entry(host, status, reason, facts)
+        entry = None
         if facts is not None:
-            host_kills = _kill_rows(host, facts, settings, cache)
-            host_services = _services(host, facts, settings, cache)
-            entry["kill_count"] = len(host_kills)
-            entry["critical_found"] = sum(1 for s in host_services if s["critical"])
-            entry["critical_unprotected"] = sum(1 for s in host_services if s["critical"] and not s["protected"])
-            entry["drift_count"] = sum(1 for s in host_services if s["drift"])
-            _assess(entry, facts, host_services, host_kills, settings)
-            kills.extend(host_kills)
-            services.extend(host_services)
+            try:
+                entry, host_kills, host_services, host_victims = _audit_host(host, facts, settings, cache)
+            except MalformedResult as exc:
+                status, reason = "failed", "malformed oom_facts result: %s" % exc
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                # a shape check_facts does not know: this host fails, the others are reported
+                status, reason = "failed", "malformed oom_facts result: %s: %s" % (type(exc).__name__, term_safe(exc))
+            else:
+                kills.extend(host_kills)
+                services.extend(host_services)
+                victims.extend(host_victims)
+        if entry is None:
+            entry = _host_entry(host, status, reason, None)
         risk_totals[entry["risk"]] += 1
         hosts.append(entry)
-    kills.sort(key=lambda k: (k["time"] or "", k["host"], k["pid"] or 0))
+    # newest first; kills without a readable time last
+    stamps = dict((id(k), epoch(k["time"])) for k in kills)
+    kills.sort(key=lambda k: (stamps[id(k)] is None, -(stamps[id(k)] or 0.0), k["host"], k["pid"] or 0))
+    audited = [h for h in hosts if h["status"] == "ok"]
+    known_kills = [h for h in audited if h["kill_count"] is not None]
+    swap_known = [h for h in audited if h["swap_total_kb"] is not None]
     totals = {
         "hosts": len(hosts),
-        "reachable": sum(1 for h in hosts if h["status"] == "ok"),
+        "reachable": len(audited),
         "unreachable": sum(1 for h in hosts if h["status"] in ("unreachable", "missing")),
         "failed": sum(1 for h in hosts if h["status"] in ("failed", "skipped")),
-        "kills": len(kills),
-        "hosts_with_kills": sum(1 for h in hosts if h["kill_count"]),
+        "hosts_incomplete": sum(1 for h in audited if h["kill_count"] is None),
+        "not_fully_audited": sum(1 for h in hosts if h["coverage"] != "full"),
+        "kills": sum(h["kill_count"] for h in known_kills),
+        "hosts_with_kills": sum(1 for h in known_kills if h["kill_count"]),
         "critical_services": sum(1 for s in services if s["critical"]),
         "critical_unprotected": sum(1 for s in services if s["critical"] and not s["protected"]),
         "drift": sum(1 for s in services if s["drift"]),
-        "no_swap": sum(1 for h in hosts if h["swap_total_kb"] == 0),
+        "no_swap": sum(1 for h in swap_known if h["swap_total_kb"] == 0),
+        # how many hosts each sum covers: hosts whose figure is unknown are left out, never counted as 0
+        "covers": {"kills": len(known_kills), "critical_services": len(audited), "drift": len(audited),
+                   "no_swap": len(swap_known)},
         "risk": risk_totals,
     }
     public_settings = dict((k, v) for k, v in settings.items() if k not in ("watch", "critical_set"))
     report = {"schema": REPORT_SCHEMA, "generated_at": generated_at or _now_iso(), "settings": public_settings,
-              "hosts": hosts, "kills": kills, "critical_services": services, "totals": totals}
+              "hosts": hosts, "kills": kills, "victims": victims, "critical_services": services, "totals": totals}
     report["summary"] = summary_lines(report)
     report["failures"] = gate(report, settings["fail_on"])
     return report
+
+
+# --- gate and summary ---------------------------------------------------------------------------------------------
+
+def _hosts_text(hosts):
+    return ", ".join(hosts[:20]) + (" and %d more" % (len(hosts) - 20) if len(hosts) > 20 else "")
 
 
 def gate(report, fail_on):
     """Return the ``fail_on`` conditions the report matches: ``[{"condition", "hosts", "message"}]`` (empty: pass).
 
     ``kills``: a host had an OOM kill in the window; ``unprotected``: a critical service runs with oom_score_adj >= 0
-    (not lowered); ``drift``: a live oom_score_adj differs from its intended value; ``no_swap``: a reachable host has no swap.
+    (not lowered); ``drift``: a live oom_score_adj differs from its intended value; ``no_swap``: a reachable host has no
+    swap; ``incomplete``: a host was reached but not fully audited (its module failed, its result was malformed, or its
+    kernel log could not be read); ``unreachable``: a host could not be reached (or left no result). Messages are
+    terminal-safe.
     """
     fail_on = normalize_settings([], None, "7d", None, fail_on)["fail_on"]
     hits = []
@@ -439,36 +774,55 @@ def gate(report, fail_on):
             what = "%d oom_score_adj drift(s): %s" % (
                 len(rows), ", ".join("%s/%s intended %s live %s" % (s["host"], s["service"], s["intended"], s["oom_score_adj"])
                                      for s in rows[:10]))
-        else:
+        elif condition == "no_swap":
             hosts = sorted(h["host"] for h in report["hosts"] if h["swap_total_kb"] == 0)
             what = "%d host(s) without swap" % len(hosts)
+        elif condition == "incomplete":
+            rows = [h for h in report["hosts"] if h["status"] in ("failed", "skipped") or h["coverage"] == "no_kernel_log"]
+            hosts = sorted(h["host"] for h in rows)
+            what = "%d host(s) not fully audited (%d without a readable kernel log, %d failed)" % (
+                len(rows), sum(1 for h in rows if h["coverage"] == "no_kernel_log"),
+                sum(1 for h in rows if h["status"] != "ok"))
+        else:
+            hosts = sorted(h["host"] for h in report["hosts"] if h["status"] in ("unreachable", "missing"))
+            what = "%d host(s) unreachable" % len(hosts)
         if hosts:
-            shown = ", ".join(hosts[:20]) + (" and %d more" % (len(hosts) - 20) if len(hosts) > 20 else "")
             hits.append({"condition": condition, "hosts": hosts,
-                         "message": "fail_on %s: %s on %s" % (condition, what, shown)})
+                         "message": term_safe("fail_on %s: %s on %s" % (condition, what, _hosts_text(hosts)))})
     return hits
 
 
+def _clip(text, limit):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def summary_lines(report, report_dir=None):
-    """A few lines for people: hosts, kills, risky hosts, where the report is."""
+    """A few lines for people: hosts (and how many were not fully audited), kills, risky hosts. Terminal-safe."""
     t = report["totals"]
-    risky = [h for h in report["hosts"] if h["risk"] in ("high", "critical")]
+    covers = t.get("covers") or {}
+    since = report["settings"].get("since")
+    down = [h for h in report["hosts"] if h["coverage"] != "full"]
     lines = [
-        "hosts: %d audited, %d reachable, %d unreachable, %d failed" % (t["hosts"], t["reachable"], t["unreachable"], t["failed"]),
-        "kills: %d since %s on %d host(s)" % (t["kills"], report["settings"].get("since"), t["hosts_with_kills"]),
-        "critical services: %d found, %d not protected, %d drifted" % (t["critical_services"], t["critical_unprotected"], t["drift"]),
+        "hosts: %d audited, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
+        % (t["hosts"], t["hosts"] - t["not_fully_audited"], t["not_fully_audited"], t["hosts_incomplete"],
+           t["unreachable"], t["failed"]),
+        "kills: %d since %s on %d host(s) (covers %d of %d hosts)"
+        % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"]),
+        "critical services: %d found, %d not protected, %d drifted (covers %d hosts)"
+        % (t["critical_services"], t["critical_unprotected"], t["drift"], covers.get("critical_services", t["hosts"])),
         "risk: %s" % ", ".join("%s %d" % (level, t["risk"][level]) for level in ("critical", "high", "medium", "low", "unknown")),
     ]
+    risky = [h for h in report["hosts"] if h["risk"] in ("high", "critical")]
     if risky:
-        shown = ["%s (%s: %s%s)" % (h["host"], h["risk"], h["reasons"][0]["message"][:100],
-                                    "..." if len(h["reasons"][0]["message"]) > 100 else "") for h in risky[:10]]
+        shown = ["%s (%s: %s)" % (h["host"], h["risk"], _clip(h["reasons"][0]["message"], 100)) for h in risky[:10]]
         lines.append("high-risk hosts: " + "; ".join(shown) + (" and %d more" % (len(risky) - 10) if len(risky) > 10 else ""))
-    down = [h for h in report["hosts"] if h["status"] != "ok"]
     for h in down[:10]:
-        reason = " ".join(str(h["reason"]).split())
-        lines.append("not audited: %s (%s: %s)" % (h["host"], h["status"], reason if len(reason) <= 160 else reason[:157] + "..."))
+        why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"), "")
+        lines.append("not fully audited: %s (%s: %s)" % (h["host"], h["status"] if h["status"] != "ok" else "kills unknown",
+                                                         _clip(why, 160)))
     if len(down) > 10:
-        lines.append("not audited: %d more host(s), see the report" % (len(down) - 10))
+        lines.append("not fully audited: %d more host(s), see the report" % (len(down) - 10))
     if report_dir:
         lines.append("report: %s/index.html" % str(report_dir).rstrip("/"))
-    return lines
+    return [term_safe(line) for line in lines]
