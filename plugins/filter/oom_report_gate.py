@@ -13,6 +13,9 @@ description:
     each with a message naming the hosts. An empty list means the gate passes.
   - C(kills) - an OOM kill happened in the audit window. C(unprotected) - a critical service runs with C(oom_score_adj) >= 0
     (not lowered). C(drift) - a live C(oom_score_adj) differs from its intended value. C(no_swap) - a reachable host has no swap.
+    C(incomplete) - a host was reached but not fully audited (its module failed, its result was malformed, or its kernel log
+    could not be read). C(unreachable) - a host could not be reached or left no result.
+  - Messages have their control characters escaped, so they are safe to print on a terminal.
 positional: _input, fail_on
 options:
   _input:
@@ -23,7 +26,7 @@ options:
     description: The conditions to check.
     type: list
     elements: str
-    choices: [kills, unprotected, drift, no_swap]
+    choices: [kills, unprotected, drift, no_swap, incomplete, unreachable]
     default: []
 """
 

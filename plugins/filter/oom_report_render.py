@@ -10,7 +10,9 @@ version_added: 0.1.0
 author: oomguard.linux contributors (@oomguard)
 description:
   - Turns a report built by P(oomguard.linux.oom_report#filter) into the audit's files, as a dictionary of file name to text.
-  - C(report.json) is the report itself; C(hosts.csv) and C(kills.csv) have a header row; C(index.html) is self-contained
+  - C(report.json) is the report itself; C(hosts.csv) and C(kills.csv) have a header row, every text cell quoted, and a
+    text cell that starts with C(=), C(+), C(-), C(@), a tab or a carriage return prefixed with a single quote, so no
+    spreadsheet runs it as a formula (CSV injection); C(index.html) is self-contained
     (inline CSS, an inline SVG chart of kills per host/unit over time, a sortable host table; no external asset or URL);
     C(oomguard.prom) is in the Prometheus text exposition format for node_exporter's textfile collector.
 positional: _input, files

@@ -723,8 +723,9 @@ def build_report(results, critical=None, intended=None, since="7d", thresholds=N
         "failed": sum(1 for h in hosts if h["status"] in ("failed", "skipped")),
         "hosts_incomplete": sum(1 for h in audited if h["kill_count"] is None),
         "not_fully_audited": sum(1 for h in hosts if h["coverage"] != "full"),
-        "kills": sum(h["kill_count"] for h in known_kills),
-        "hosts_with_kills": sum(1 for h in known_kills if h["kill_count"]),
+        # null, not 0, when no host's kernel log could be read
+        "kills": sum(h["kill_count"] for h in known_kills) if known_kills else None,
+        "hosts_with_kills": sum(1 for h in known_kills if h["kill_count"]) if known_kills else None,
         "critical_services": sum(1 for s in services if s["critical"]),
         "critical_unprotected": sum(1 for s in services if s["critical"] and not s["protected"]),
         "drift": sum(1 for s in services if s["drift"]),
@@ -807,8 +808,9 @@ def summary_lines(report, report_dir=None):
         "hosts: %d audited, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
         % (t["hosts"], t["hosts"] - t["not_fully_audited"], t["not_fully_audited"], t["hosts_incomplete"],
            t["unreachable"], t["failed"]),
-        "kills: %d since %s on %d host(s) (covers %d of %d hosts)"
-        % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"]),
+        ("kills: %d since %s on %d host(s) (covers %d of %d hosts)"
+         % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"])) if t["kills"] is not None
+        else "kills: unknown since %s: no host's kernel log could be read (covers 0 of %d hosts)" % (since, t["hosts"]),
         "critical services: %d found, %d not protected, %d drifted (covers %d hosts)"
         % (t["critical_services"], t["critical_unprotected"], t["drift"], covers.get("critical_services", t["hosts"])),
         "risk: %s" % ", ".join("%s %d" % (level, t["risk"][level]) for level in ("critical", "high", "medium", "low", "unknown")),
@@ -819,8 +821,7 @@ def summary_lines(report, report_dir=None):
         lines.append("high-risk hosts: " + "; ".join(shown) + (" and %d more" % (len(risky) - 10) if len(risky) > 10 else ""))
     for h in down[:10]:
         why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"), "")
-        lines.append("not fully audited: %s (%s: %s)" % (h["host"], h["status"] if h["status"] != "ok" else "kills unknown",
-                                                         _clip(why, 160)))
+        lines.append("not fully audited: %s (%s)" % (h["host"], _clip(why if h["status"] == "ok" else "%s: %s" % (h["status"], why), 160)))
     if len(down) > 10:
         lines.append("not fully audited: %d more host(s), see the report" % (len(down) - 10))
     if report_dir:

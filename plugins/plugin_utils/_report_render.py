@@ -458,7 +458,8 @@ def render_html(report):
            '<div class="cards" id="cards">']
     cards = (("hosts", t["hosts"], False), ("fully audited", t["hosts"] - t["not_fully_audited"], False),
              ("not fully audited", t["not_fully_audited"], t["not_fully_audited"] > 0),
-             ("OOM kills (covers %d of %d hosts)" % (covers.get("kills", t["hosts"]), t["hosts"]), t["kills"], t["kills"] > 0),
+             ("OOM kills (covers %d of %d hosts)" % (covers.get("kills", t["hosts"]), t["hosts"]),
+              "unknown" if t["kills"] is None else t["kills"], bool(t["kills"])),
              ("high/critical risk", t["risk"]["high"] + t["risk"]["critical"], t["risk"]["high"] + t["risk"]["critical"] > 0),
              ("unprotected critical", t["critical_unprotected"], t["critical_unprotected"] > 0),
              ("drift", t["drift"], t["drift"] > 0), ("no swap", t["no_swap"], False))
