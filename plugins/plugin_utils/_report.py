@@ -22,7 +22,7 @@ Report (``build_report``)::
                 "collected_at", "kernel", "cgroup_memory", "uptime_s", "mem_total_kb", "mem_available_kb",
                 "available_pct", "swap_total_kb", "swap_free_kb", "kill_count", "kill_sources", "kill_sources_read",
                 "oom_kill_counter", "unaccounted_kills", "unparsed_count", "critical_found", "critical_unprotected",
-                "drift_count", "cap_sys_resource", "killers"}],
+                "drift_count", "cap_sys_resource", "killers", "container"}],
      "kills": [{"host", "time", "pid", "comm", "unit", "container_id", "container_runtime", "killer", "trust", "basis",
                 "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "critical"}],
      "victims": [{"host", "place", "place_max", "tied", "tie_open", "pid", "comm", "user", "unit", "container_id",
@@ -305,16 +305,31 @@ def _match_keys(comm, unit, cache):
     return found
 
 
-def _container(row, path):
+def _own_container(facts):
+    """The container the audited host itself is (oom_facts run inside one reports its cgroup in ``sources``), or None."""
+    for status in (facts.get("sources") or {}).values():
+        found = container_of((status or {}).get("container_cgroup"))
+        if found is not None:
+            return found
+    return None
+
+
+def _container(row, path, own=None):
     """``(container_id, container_runtime)`` of a process or kill: oom_facts' fields when it sent them, else from the
-    cgroup path with ``container_of`` (results of an oom_facts that did not name the runtime, or trimmed fields)."""
+    cgroup path with ``container_of`` (results of an oom_facts that did not name the runtime, or trimmed fields).
+    A process of the container the audited host itself is (``own``) is the host's own: ``(None, None)``."""
     if "container_runtime" in row:
-        return row.get("container_id"), row.get("container_runtime")
-    found = container_of(path)
-    if "container_id" in row:
-        cid = row.get("container_id")
-        return cid, (found["runtime"] if found is not None and found["id"] == cid else None)
-    return (found["id"], found["runtime"]) if found is not None else (None, None)
+        cid, runtime = row.get("container_id"), row.get("container_runtime")
+    else:
+        found = container_of(path)
+        if "container_id" in row:
+            cid = row.get("container_id")
+            runtime = found["runtime"] if found is not None and found["id"] == cid else None
+        else:
+            cid, runtime = (found["id"], found["runtime"]) if found is not None else (None, None)
+    if own is not None and cid == own["id"]:
+        return None, None
+    return cid, runtime
 
 
 def _places(facts):
@@ -367,12 +382,12 @@ def _configured_adj(units_by_name, unit):
     return _int_or_none((info.get("configured") or {}).get("OOMScoreAdjust"))
 
 
-def _victims(host, facts, settings, place, cache):
+def _victims(host, facts, settings, place, cache, own=None):
     """The top of the kernel's order on the host (``processes``), ties as ties, each with the watched name it is."""
     watch_set = set(settings["watch"])
     rows = []
     for p in facts.get("processes") or []:
-        cid, runtime = _container(p, p.get("memcg"))
+        cid, runtime = _container(p, p.get("memcg"), own)
         names = sorted(_match_keys(p.get("comm"), p.get("unit"), cache) & watch_set)
         pl, pl_max, tied, tie_open = place(p)
         rows.append({
@@ -387,7 +402,7 @@ def _victims(host, facts, settings, place, cache):
     return rows
 
 
-def _services(host, facts, settings, place, cache):
+def _services(host, facts, settings, place, cache, own=None):
     """One row per watched name present on the host (per container too, when containers are included); the
     representative process is the unit's main PID when known. Container processes are left out unless asked for."""
     procs = list(facts.get("watched") or [])
@@ -407,7 +422,7 @@ def _services(host, facts, settings, place, cache):
     watch_set = set(watch)
     groups = {}
     for p in procs:
-        cid, runtime = _container(p, p.get("memcg"))
+        cid, runtime = _container(p, p.get("memcg"), own)
         if cid is not None and not settings["include_containers"]:
             continue  # a container's process is not the host's service
         for name in _match_keys(p.get("comm"), p.get("unit"), cache) & watch_set:
@@ -453,13 +468,13 @@ def _services(host, facts, settings, place, cache):
     return rows
 
 
-def _kill_rows(host, facts, settings, cache):
+def _kill_rows(host, facts, settings, cache, own=None):
     rows = []
     names = settings["critical_set"]
     for k in facts.get("kills") or []:
         comm = k.get("comm")
         unit = k.get("unit")
-        cid, runtime = _container(k, k.get("task_memcg"))
+        cid, runtime = _container(k, k.get("task_memcg"), own)
         rows.append({
             "host": host,
             "time": k.get("time"),
@@ -627,7 +642,7 @@ def _host_entry(host, status, reason, facts):
              "swap_total_kb": None, "swap_free_kb": None, "kill_count": None, "kill_sources": None, "kill_sources_read": None,
              "oom_kill_counter": None, "unaccounted_kills": None, "unparsed_count": None,
              "critical_found": None, "critical_unprotected": None, "drift_count": None,
-             "cap_sys_resource": None, "killers": None}
+             "cap_sys_resource": None, "killers": None, "container": None}
     if facts is None:
         _reason(entry["reasons"], status, "unknown", "not audited (%s): %s" % (status, reason), steps.diagnose(host, status))
         return entry
@@ -665,10 +680,12 @@ def _audit_host(host, facts, settings, cache):
     """``(entry, kills, services, victims)`` of one host whose facts were read; raises MalformedResult."""
     check_facts(facts)
     entry = _host_entry(host, "ok", None, facts)
+    own = _own_container(facts)
+    entry["container"] = own
     place = _places(facts)
-    victims = _victims(host, facts, settings, place, cache)
-    host_kills = _kill_rows(host, facts, settings, cache)
-    host_services = _services(host, facts, settings, place, cache)
+    victims = _victims(host, facts, settings, place, cache, own)
+    host_kills = _kill_rows(host, facts, settings, cache, own)
+    host_services = _services(host, facts, settings, place, cache, own)
     entry["kill_count"] = len(host_kills) if entry["kill_sources_read"] else None
     entry["critical_found"] = sum(1 for s in host_services if s["critical"])
     entry["critical_unprotected"] = sum(1 for s in host_services if s["critical"] and not s["protected"])

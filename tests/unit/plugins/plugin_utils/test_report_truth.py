@@ -243,3 +243,19 @@ def test_page_order_newest_kill_first_and_services_before_kills():
     assert order == sorted(order)
     table = page[page.index('id="kills-table"'):]
     assert table.index(">new<") < table.index(">old<")
+
+
+def test_a_host_that_is_itself_a_container_owns_its_processes():
+    """oom_facts run inside a container (a podman test host) names its own container in every process: those are the
+    host's own services and kills, not a container's."""
+    own = "cd" * 32
+    memcg = f"/libpod_parent/libpod-{own}/system.slice/nginx.service"
+    nginx = dict(proc(80, "nginx", adj=0, score=10, unit="nginx.service"), memcg=memcg, container_id=own)
+    facts = host_facts(watched=[nginx], kills=[dict(kill(81, "nginx", unit="nginx.service"), task_memcg=memcg, container_id=own)],
+                       swap_kb=SWAP)
+    facts["sources"] = {"dmesg": {"status": "read", "reason": None, "kills": 1, "container_cgroup": f"/libpod_parent/libpod-{own}"}}
+    report = build_report({"bench": ok(facts)})
+    assert _host(report, "bench")["container"] == {"runtime": "podman", "id": own}
+    svc = report["critical_services"][0]
+    assert (svc["service"], svc["container_id"]) == ("nginx", None)
+    assert report["kills"][0]["container_id"] is None and report["kills"][0]["critical"] is True
