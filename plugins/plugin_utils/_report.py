@@ -543,7 +543,16 @@ def _assess(entry, facts, services, kills, victims, settings):
         else:
             message = "kills unknown: no kernel log source was read (oomguard_audit_sources asks for none)"
         _reason(reasons, "kills_unknown", "unknown", message, steps.become(host))
-    killed_critical = [k for k in kills if k["critical"]]
+    # evidence anyone could have written (a plain text log: trust "unverified") never makes a host critical
+    killed_critical = [k for k in kills if k["critical"] and k["trust"] != "unverified"]
+    claimed = [k for k in kills if k["critical"] and k["trust"] == "unverified"]
+    if claimed:
+        names = sorted(set("%s (pid %s)" % (k["comm"], k["pid"]) for k in claimed))
+        _reason(reasons, "critical_killed_unverified", "medium",
+                "a log anyone can write says a critical service was OOM-killed, and no kernel record confirms it: %s"
+                % ", ".join(names),
+                ("ansible %s -b -m oomguard.linux.oom_facts -a 'sources=journal,dmesg raw_lines=40'   # what the kernel says"
+                 % steps.shlex.quote(host), None))
     if killed_critical:
         names = sorted(set("%s (pid %s)" % (k["comm"], k["pid"]) for k in killed_critical))
         first = killed_critical[0]
@@ -563,7 +572,8 @@ def _assess(entry, facts, services, kills, victims, settings):
         untrusted = sum(1 for k in kills if k["trust"] == "unverified")
         if untrusted:
             detail += "; %d from a log anyone can write (unverified)" % untrusted
-        _reason(reasons, "kills", "high", "%d OOM kill(s) since %s (%s)" % (len(kills), settings["since"], detail),
+        level = "high" if untrusted < len(kills) else "medium"  # only unverified evidence: worth a look, not an alarm
+        _reason(reasons, "kills", level, "%d OOM kill(s) since %s (%s)" % (len(kills), settings["since"], detail),
                 (steps.contain_kills(kills, host), None))
     for svc in services:
         if not svc["critical"]:

@@ -259,3 +259,16 @@ def test_a_host_that_is_itself_a_container_owns_its_processes():
     svc = report["critical_services"][0]
     assert (svc["service"], svc["container_id"]) == ("nginx", None)
     assert report["kills"][0]["container_id"] is None and report["kills"][0]["critical"] is True
+
+
+def test_unverified_evidence_never_makes_a_host_critical():
+    """A kill record from a plain text log (logger can write it: trust "unverified") is shown, but only kernel or
+    killer evidence makes "critical service killed"."""
+    forged = dict(kill(812, "postgres", unit="postgresql@15-main.service"), trust="unverified")
+    report = build_report({"h": ok(host_facts(kills=[forged], swap_kb=SWAP))})
+    rules = {r["rule"]: r["level"] for r in _host(report, "h")["reasons"]}
+    assert rules == {"critical_killed_unverified": "medium", "kills": "medium"}
+    assert _host(report, "h")["risk"] == "medium" and report["kills"][0]["trust"] == "unverified"
+    real = dict(forged, trust="kernel")
+    rules = {r["rule"]: r["level"] for r in _host(build_report({"h": ok(host_facts(kills=[real], swap_kb=SWAP))}), "h")["reasons"]}
+    assert rules == {"critical_killed": "critical", "kills": "high"}
