@@ -180,9 +180,9 @@ h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.6em 0 .5em}
 .card b{display:block;font-size:1.45em}.card.warn{border-color:#d73a49;background:#fff5f5}
 .notice{background:#fff8e1;border:1px solid #f9c513;border-radius:6px;padding:.5em .8em}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
-th,td{border:1px solid #d8dee4;padding:.3em .5em;text-align:left;vertical-align:top;overflow-wrap:break-word}
-td.long{overflow-wrap:anywhere;min-width:8em}td.wide{min-width:22em}
-th{background:#eef1f4;cursor:pointer;user-select:none;white-space:nowrap}th.sorted-asc:after{content:' \\25B2'}
+th,td{border:1px solid #d8dee4;padding:.3em .5em;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}th,td.num{overflow-wrap:normal}td.num{white-space:nowrap}td:first-child{min-width:7em}td.long{min-width:8em}td.wide{min-width:22em}
+th{background:#eef1f4;cursor:pointer;user-select:none}th.sorted-asc:after{content:' \\25B2'}
 th.sorted-desc:after{content:' \\25BC'}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .risk{font-weight:600;border-radius:4px;padding:0 .4em;white-space:nowrap}
 .risk-critical{background:#7a0010;color:#fff}.risk-high{background:#d73a49;color:#fff}
@@ -200,7 +200,7 @@ svg.chart{background:#fff;border:1px solid #d8dee4;border-radius:6px;width:100%;
  table.rt,table.rt tbody,table.rt tr{display:block;width:100%}
  table.rt thead{display:none}
  table.rt tr{border:1px solid #d8dee4;border-radius:6px;margin:0 0 .6em;background:#fff;padding:.2em 0}
- table.rt td{display:flex;gap:.6em;border:0;padding:.12em .5em;text-align:left;min-width:0}
+ table.rt td{display:flex;gap:.6em;border:0;padding:.12em .5em;text-align:left;min-width:0;overflow-wrap:anywhere}
  table.rt td:empty{display:none}
  table.rt td:before{content:attr(data-label);flex:0 0 7.5em;font-size:12px;font-weight:600;color:#5b6670}
  table.rt td.wide{display:block;border-top:1px solid #eef1f4;margin-top:.2em;padding-top:.3em}

@@ -307,7 +307,7 @@ PAGE_CHECKS = """(() => {
 })()"""
 
 
-def check_page(chromium_exe, page, widths=(1366, 390)):
+def check_page(chromium_exe, page, widths=(1366, 390), shots=None):
     """Load index.html in a real Chromium at each width; assert the layout people need; save the screenshots."""
     out = {}
     with Browser(chromium_exe) as browser:
@@ -323,7 +323,7 @@ def check_page(chromium_exe, page, widths=(1366, 390)):
             sections = got["sections"]
             assert None not in sections and sections == sorted(sections), sections  # hosts, services, victims, kills
             assert got["times"] == sorted(got["times"], reverse=True), "kills are not newest first"
-            tab.screenshot(str(SCREENSHOTS[width]) if width in SCREENSHOTS else f"/tmp/oomguard-report-{width}.png")
+            tab.screenshot(str((shots or SCREENSHOTS)[width]))
             out[width] = got
     return out
 
@@ -471,7 +471,7 @@ def test_audit_as_nobody_says_kills_unknown(nobody_home, chromium):  # pylint: d
     with open(report_dir / "hosts.csv", encoding="utf-8", newline="") as fh:
         row = next(csv.DictReader(fh))
     assert row["kill_count"] == "" and row["coverage"] == "no_kernel_log" and "dmesg" in row["kill_sources_failed"]
-    got = check_page(chromium, report_dir / "index.html", widths=(390,))
+    got = check_page(chromium, report_dir / "index.html", widths=(390,), shots={390: home / "nobody-390.png"})
     assert "kills unknown: could not read the kernel log (run with become)" in got[390]["text"]
 
 
@@ -496,3 +496,24 @@ def test_make_audit_prints_terminal_escapes_escaped(tmp_path, spawner):  # pylin
     assert "FAILED fail_on unprotected: 1 critical service(s) not protected: localhost/oom\\x1b[7m\\x1b]0;x\\x07=500" \
         in summary, summary
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_page_stays_readable_with_long_names(chromium, tmp_path):
+    """Long unit names, long unbroken process names and many findings: no sideways scrolling at 390 px, every
+    finding visible, sections in order, newest kill first (facts shaped like oom_facts', rendered for real)."""
+    from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report  # pylint: disable=import-outside-toplevel
+    from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import render_all  # pylint: disable=import-outside-toplevel
+    from helpers.audit_facts import host_facts, kill, ok, proc, unit  # pylint: disable=import-outside-toplevel
+
+    long_unit = "app-" + "x" * 120 + "@instance-with-a-very-long-name.service"
+    facts = host_facts(processes=[proc(10 + i, "w" * 15, score=900 - i, unit=long_unit) for i in range(6)],
+                       watched=[proc(80, "nginx", adj=500, score=950, unit="nginx.service")],
+                       kills=[kill(100 + i, "p" * 15, unit=long_unit, time="2026-11-27T1%d:00:00+00:00" % i) for i in range(5)],
+                       units=[unit(long_unit, 10, configured_adj=-500, enforced_adj=0, memory_high="512M")])
+    report = build_report({"host-" + "y" * 60: ok(facts)}, intended={"nginx": -500})
+    page = tmp_path / "index.html"
+    page.write_text(render_all(report)["index.html"], encoding="utf-8")
+    got = check_page(chromium, page, widths=(390, 1366),
+                     shots={w: tmp_path / f"long-{w}.png" for w in (390, 1366)})
+    assert len(got[390]["reasons"]) >= 5 and got[390]["times"][0] > got[390]["times"][-1]

@@ -48,3 +48,16 @@ def test_action_and_filters_share_plugin_utils_not_each_other():
 def test_hostvars_are_read_in_one_place():
     readers = sorted(str(p.relative_to(PLUGINS)) for p in PLUGINS.rglob("*.py") if "raw_get" in p.read_text(encoding="utf-8"))
     assert readers == ["plugin_utils/_report.py"], readers
+
+
+def test_the_audit_runtime_is_ansible_core_only_and_pinned():
+    """`make audit` builds .venv-audit from requirements/audit.txt: ansible-core, pinned to what the tests run."""
+    import ansible.release  # pylint: disable=import-outside-toplevel
+
+    lines = [line.strip() for line in (ROOT / "requirements" / "audit.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines == ["ansible-core==%s" % ansible.release.__version__]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    target = makefile[makefile.index("\naudit:"):].split("\n\n", 1)[0]
+    assert "$(AUDIT_VENV)/.stamp" in target and "bootstrap" not in target.split("##")[0], target
+    assert "-r requirements/audit.txt" in makefile and "AUDIT_VENV=$(AUDIT_VENV) scripts/audit" in target
