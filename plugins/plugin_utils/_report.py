@@ -211,19 +211,21 @@ _UNIT_TYPES = {"unit": str, "main_pid": int}
 _TYPE_WORDS = {int: "an integer", str: "a string", bool: "a boolean", _NUM: "a number", dict: "a mapping", list: "a list"}
 
 
+_ALLOWED = {int: (int,), str: (str,), bool: (bool,), _NUM: (int, float), dict: (dict,), list: (list,)}
+
+
 def _check(where, value, want):
-    if value is None:
-        return
-    wrong = isinstance(value, bool) and want is not bool
-    if wrong or not isinstance(value, want):
+    if value is not None and type(value) not in _ALLOWED[want]:  # bool is not an int here: type(), not isinstance()
         raise MalformedResult("%s must be %s, got %s %s" % (where, _TYPE_WORDS[want], type(value).__name__,
                                                             term_safe(repr(value)[:60])))
 
 
 def _check_fields(where, row, types):
     _check(where, row, dict)
-    for key, want in types.items():
-        _check("%s.%s" % (where, key), row.get(key), want)
+    for key, value in row.items():
+        want = types.get(key)
+        if want is not None and value is not None and type(value) not in _ALLOWED[want]:
+            _check("%s.%s" % (where, key), value, want)
 
 
 def check_facts(facts):
@@ -308,10 +310,26 @@ def _match_keys(comm, unit, cache):
 def _own_container(facts):
     """The container the audited host itself is (oom_facts run inside one reports its cgroup in ``sources``), or None."""
     for status in (facts.get("sources") or {}).values():
-        found = container_of((status or {}).get("container_cgroup"))
+        found = _container_of((status or {}).get("container_cgroup"))
         if found is not None:
             return found
     return None
+
+
+_CONTAINERS = {}
+
+
+def _container_of(path):
+    """``container_of``, memoized: a fleet repeats the same few cgroup paths thousands of times."""
+    try:
+        return _CONTAINERS[path]
+    except KeyError:
+        if len(_CONTAINERS) > 100000:
+            _CONTAINERS.clear()
+        found = _CONTAINERS[path] = container_of(path)
+        return found
+    except TypeError:  # not hashable: not a path
+        return None
 
 
 def _container(row, path, own=None):
@@ -321,7 +339,7 @@ def _container(row, path, own=None):
     if "container_runtime" in row:
         cid, runtime = row.get("container_id"), row.get("container_runtime")
     else:
-        found = container_of(path)
+        found = _container_of(path)
         if "container_id" in row:
             cid = row.get("container_id")
             runtime = found["runtime"] if found is not None and found["id"] == cid else None

@@ -35,7 +35,7 @@ KILLS_CSV_FIELDS = ("host", "time", "pid", "comm", "unit", "container_id", "cont
 HTML_MAX_KILL_ROWS = 1000
 
 # what a spreadsheet reads as the start of a formula (or of a cell it re-parses)
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_FORMULA_START = "=+-@\t\r"
 
 
 def render_json(report):
@@ -45,16 +45,19 @@ def render_json(report):
 
 def csv_cell(value):
     """One CSV cell: ``None`` empty, booleans ``true``/``false``, numbers as they are, text neutralised for spreadsheets."""
+    kind = type(value)
+    if kind is str:
+        first = value.lstrip(" ")[:1] if value[:1] == " " else value[:1]
+        if first and first in CSV_FORMULA_START:
+            return "'" + value
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if kind is int or kind is float:
         return value
-    text = str(value)
-    if text.startswith(CSV_FORMULA_START) or text.lstrip(" ").startswith(CSV_FORMULA_START):
-        return "'" + text
-    return text
+    return csv_cell(str(value))
 
 
 def _csv(rows, fields):

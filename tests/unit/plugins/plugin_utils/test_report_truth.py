@@ -272,3 +272,12 @@ def test_unverified_evidence_never_makes_a_host_critical():
     real = dict(forged, trust="kernel")
     rules = {r["rule"]: r["level"] for r in _host(build_report({"h": ok(host_facts(kills=[real], swap_kb=SWAP))}), "h")["reasons"]}
     assert rules == {"critical_killed": "critical", "kills": "high"}
+
+
+def test_csv_cell_leaves_harmless_text_alone():
+    from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import csv_cell  # pylint: disable=import-outside-toplevel
+
+    assert [csv_cell(v) for v in ("nginx", "   ", "", "a=b", "x-1", None, True, -900, 2.5)] == \
+        ["nginx", "   ", "", "a=b", "x-1", "", "true", -900, 2.5]
+    assert [csv_cell(v) for v in ("=1", "  +1", "-.mount", "@x", "\tx", "\rx")] == \
+        ["'=1", "'  +1", "'-.mount", "'@x", "'\tx", "'\rx"]
