@@ -53,10 +53,10 @@ def _env():
     return env
 
 
-def run_audit(inventory, report_dir, extra_vars=None, playbook=str(PLAYBOOK), timeout=600):
+def run_audit(inventory, report_dir, extra_vars=None, playbook=str(PLAYBOOK), timeout=600, env=None):
     cmd = ["ansible-playbook", "-i", str(inventory), playbook, "-e", json.dumps(
         dict({"oomguard_audit_report_dir": str(report_dir)}, **(extra_vars or {})))]
-    return subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(cmd, env=dict(_env(), **(env or {})), capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _swap_active():
@@ -517,3 +517,24 @@ def test_page_stays_readable_with_long_names(chromium, tmp_path):
     got = check_page(chromium, page, widths=(390, 1366),
                      shots={w: tmp_path / f"long-{w}.png" for w in (390, 1366)})
     assert len(got[390]["reasons"]) >= 5 and got[390]["times"][0] > got[390]["times"][-1]
+
+
+@pytest.mark.root
+@pytest.mark.slow
+def test_audit_uses_become_by_default(tmp_path):
+    """The facts task runs with become unless oomguard_audit_become is false: pointed at an unprivileged become user
+    (nobody, through su), the default run cannot read the kernel log, the run without become (as root) can."""
+    inventory = tmp_path / "become-nobody.yml"
+    inventory.write_text("\n".join([
+        "---", "all:", "  hosts:", "    localhost:", "      ansible_connection: local",
+        "      ansible_python_interpreter: /usr/bin/python3", "      ansible_become_method: ansible.builtin.su",
+        "      ansible_become_user: nobody", '      ansible_become_flags: "-s /bin/sh"', ""]), encoding="utf-8")
+    pipelining = {"ANSIBLE_PIPELINING": "1"}  # the module goes through su's stdin: nobody cannot read root's tmp dir
+    default = run_audit(inventory, tmp_path / "default", env=pipelining)
+    assert default.returncode == 0, default.stdout[-3000:]
+    without = run_audit(inventory, tmp_path / "without", {"oomguard_audit_become": False}, env=pipelining)
+    assert without.returncode == 0, without.stdout[-3000:]
+    as_nobody = json.loads((tmp_path / "default" / "report.json").read_text(encoding="utf-8"))["hosts"][0]
+    as_root = json.loads((tmp_path / "without" / "report.json").read_text(encoding="utf-8"))["hosts"][0]
+    assert (as_nobody["status"], as_nobody["kill_count"], as_nobody["coverage"]) == ("ok", None, "no_kernel_log"), as_nobody
+    assert as_root["kill_count"] is not None and "dmesg" in as_root["kill_sources_read"], as_root["kill_sources"]
