@@ -214,8 +214,17 @@ _TYPE_WORDS = {int: "an integer", str: "a string", bool: "a boolean", _NUM: "a n
 _ALLOWED = {int: (int,), str: (str,), bool: (bool,), _NUM: (int, float), dict: (dict,), list: (list,)}
 
 
+def _wrong(value, want):
+    """True when ``value`` is not of type ``want``; a bool is never an int or a number here. Subclasses count (ansible-core
+    2.19 hands the action plugin tagged str and int subclasses)."""
+    allowed = _ALLOWED[want]
+    if type(value) in allowed:
+        return False
+    return not isinstance(value, allowed) or (isinstance(value, bool) and want is not bool)
+
+
 def _check(where, value, want):
-    if value is not None and type(value) not in _ALLOWED[want]:  # bool is not an int here: type(), not isinstance()
+    if value is not None and _wrong(value, want):
         raise MalformedResult("%s must be %s, got %s %s" % (where, _TYPE_WORDS[want], type(value).__name__,
                                                             term_safe(repr(value)[:60])))
 
@@ -224,7 +233,7 @@ def _check_fields(where, row, types):
     _check(where, row, dict)
     for key, value in row.items():
         want = types.get(key)
-        if want is not None and value is not None and type(value) not in _ALLOWED[want]:
+        if want is not None and value is not None and type(value) not in _ALLOWED[want] and _wrong(value, want):
             _check("%s.%s" % (where, key), value, want)
 
 

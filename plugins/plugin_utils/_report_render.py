@@ -57,6 +57,11 @@ def csv_cell(value):
         return "true" if value else "false"
     if kind is int or kind is float:
         return value
+    # subclasses (ansible-core 2.19 tags values that passed through a template)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return int(value) if isinstance(value, int) else float(value)
     return csv_cell(str(value))
 
 

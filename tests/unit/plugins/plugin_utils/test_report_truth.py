@@ -281,3 +281,21 @@ def test_csv_cell_leaves_harmless_text_alone():
         ["nginx", "   ", "", "a=b", "x-1", "", "true", -900, 2.5]
     assert [csv_cell(v) for v in ("=1", "  +1", "-.mount", "@x", "\tx", "\rx")] == \
         ["'=1", "'  +1", "'-.mount", "'@x", "'\tx", "'\rx"]
+
+
+def test_subclasses_of_str_and_int_are_accepted():
+    """ansible-core 2.19 hands the action tagged subclasses of str and int: they are the types they extend."""
+    class Tagged(int):
+        pass
+
+    class Text(str):
+        pass
+
+    facts = host_facts(kills=[kill(Tagged(5), Text("x"))], swap_kb=Tagged(SWAP))
+    report = build_report({"h": ok(facts)})
+    assert _host(report, "h")["status"] == "ok" and report["kills"][0]["pid"] == 5
+    from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import csv_cell  # pylint: disable=import-outside-toplevel
+    assert csv_cell(Tagged(-900)) == -900 and type(csv_cell(Tagged(-900))) is int and csv_cell(Text("=x")) == "'=x"
+    bad = host_facts(swap_kb=SWAP)
+    bad["memory"]["swap_total_kb"] = True  # a bool is not a number of kB
+    assert _host(build_report({"h": ok(bad)}), "h")["status"] == "failed"
