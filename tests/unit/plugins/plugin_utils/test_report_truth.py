@@ -299,3 +299,15 @@ def test_subclasses_of_str_and_int_are_accepted():
     bad = host_facts(swap_kb=SWAP)
     bad["memory"]["swap_total_kb"] = True  # a bool is not a number of kB
     assert _host(build_report({"h": ok(bad)}), "h")["status"] == "failed"
+
+
+def test_the_alternative_never_sacrifices_init_or_the_audit_itself():
+    watched = [proc(80, "nginx", adj=0, score=10, unit="nginx.service")]
+    tools = [proc(1, "systemd", score=900, unit="init.scope"), proc(2, "python3", score=899), proc(3, "ansible-playboo", score=898),
+             proc(4, "bash", score=897, unit="session-1.scope"), proc(5, "w1", score=896), proc(6, "w2", score=895)]
+    report = build_report({"h": ok(host_facts(processes=tools, watched=watched, swap_kb=SWAP, cap_sys_resource=False))})
+    step = next(r for r in _host(report, "h")["reasons"] if r["rule"] == "not_lowered")["next_step"]
+    assert step.startswith("oomguard.linux.oom_score_adj: {name: [w1], value: 500, user: root}"), step
+    only_tools = build_report({"h": ok(host_facts(processes=tools[:4], watched=watched, swap_kb=SWAP, cap_sys_resource=False))})
+    reasons = _host(only_tools, "h")["reasons"]
+    assert next(r for r in reasons if r["rule"] == "top_victim")["next_step"].startswith("oom_protect_swapfiles:")
