@@ -350,7 +350,12 @@ def _coverage_text(h):
     failed = ["%s: %s" % (name, s.get("status")) for name, s in sorted(sources.items())
               if s.get("status") not in ("read", "partial", "skipped")]
     text = "kernel log read from %s" % ", ".join(read) if read else "kernel log NOT read"
-    return text + ("; " + ", ".join(failed) if failed else "")
+    text += "; " + ", ".join(failed) if failed else ""
+    if h.get("unaccounted_kills"):
+        text += "; %d kill(s) the kernel counted that no log line explains" % h["unaccounted_kills"]
+    if h.get("unparsed_count"):
+        text += "; %d kernel line(s) that looked like a kill did not parse" % h["unparsed_count"]
+    return text
 
 
 def _hosts_section(report):

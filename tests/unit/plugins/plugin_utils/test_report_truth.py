@@ -311,3 +311,14 @@ def test_the_alternative_never_sacrifices_init_or_the_audit_itself():
     only_tools = build_report({"h": ok(host_facts(processes=tools[:4], watched=watched, swap_kb=SWAP, cap_sys_resource=False))})
     reasons = _host(only_tools, "h")["reasons"]
     assert next(r for r in reasons if r["rule"] == "top_victim")["next_step"].startswith("oom_protect_swapfiles:")
+
+
+def test_parser_and_reader_extras_are_shown_when_present():
+    facts = host_facts(swap_kb=SWAP)
+    facts["unaccounted_kills"] = 2
+    facts["unparsed"] = {"count": 3, "lines": ["Memory cgroup out of memory: Killed process ?"]}
+    report = build_report({"new": ok(facts), "old": ok(host_facts(swap_kb=SWAP))})
+    assert (_host(report, "new")["unaccounted_kills"], _host(report, "new")["unparsed_count"]) == (2, 3)
+    assert (_host(report, "old")["unaccounted_kills"], _host(report, "old")["unparsed_count"]) == (None, None)
+    page = render_all(report)["index.html"]
+    assert "2 kill(s) the kernel counted that no log line explains" in page and "3 kernel line(s)" in page
