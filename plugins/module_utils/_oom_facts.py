@@ -150,11 +150,12 @@ def _source_status(status):
 
 
 def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since="7d", boot_time=None,
-               proc_root=procfs.PROC_ROOT, raw_lines=klog.MAX_RAW_LINES) -> dict:
+               proc_root=procfs.PROC_ROOT, raw_lines=klog.MAX_RAW_LINES, file_limits=None) -> dict:
     """``{"kills": [...], "kill_count": int, "sources": {...}}`` from the kernel log sources asked for.
 
     ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None. Each kill keeps at most
-    ``raw_lines`` log lines in ``raw`` (0: none, and the parsers do not collect them at all)."""
+    ``raw_lines`` log lines in ``raw`` (0: none, and the parsers do not collect them at all). ``file_limits``
+    (``klog.DEFAULT_LIMITS`` keys) bound what is read of each log file."""
     raw_lines = max(0, min(int(raw_lines), klog.MAX_RAW_LINES))
     keep_raw = raw_lines > 0
     statuses = {}
@@ -186,7 +187,8 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
                     continue
                 events, status = klog.read_kmsg(boot_time_value=boot, keep_raw=keep_raw)
             else:
-                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since, keep_raw=keep_raw)
+                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since, keep_raw=keep_raw,
+                                                     limits=file_limits)
         except Exception as exc:  # pylint: disable=broad-except
             # a parser bug on one odd line must not cost the facts of the other sources
             statuses[name] = {"status": "error", "lines": 0, "kills": 0, "reason": "%s: %s" % (type(exc).__name__, exc)}
@@ -380,7 +382,8 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
     sources = SOURCES if params.get("sources") is None else params["sources"]  # [] means: read no kernel log
     facts.update(kill_facts(run_command, get_bin_path, sources, params.get("log_files"),
                             params.get("since"), proc_root=proc_root,
-                            raw_lines=params.get("raw_lines", klog.MAX_RAW_LINES)))
+                            raw_lines=params.get("raw_lines", klog.MAX_RAW_LINES),
+                            file_limits=dict((key, params[key]) for key in klog.DEFAULT_LIMITS if params.get(key))))
     if running:
         names = [p["unit"] for p in facts["processes"] + facts["watched"] if p.get("unit")]
         names = list(params.get("units") or []) + names
