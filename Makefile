@@ -38,8 +38,17 @@ $(COLL_LINK):
 
 bootstrap: $(VENV)/.stamp $(COLL_LINK)  ## Create the venv and the collections path
 
-audit: bootstrap  ## Audit this machine's OOM risk; report in ./report/ (AUDIT_INVENTORY=, AUDIT_REPORT_DIR=, AUDIT_FAIL_ON=kills,drift)
-	scripts/audit $(AUDIT_ARGS)
+# The audit's own runtime: ansible-core only (requirements/audit.txt), apart from the test venv.
+AUDIT_VENV  := $(ROOT)/.venv-audit
+
+$(AUDIT_VENV)/.stamp: requirements/audit.txt
+	@echo "audit: creating the runtime venv $(AUDIT_VENV) (ansible-core only, once; about a minute)"
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar on -r requirements/audit.txt
+	touch $@
+
+audit: $(AUDIT_VENV)/.stamp $(COLL_LINK)  ## Audit this machine's OOM risk; report in ./report/ (AUDIT_INVENTORY=, AUDIT_REPORT_DIR=, AUDIT_FAIL_ON=kills,drift)
+	AUDIT_VENV=$(AUDIT_VENV) scripts/audit $(AUDIT_ARGS)
 
 lint: bootstrap  ## yamllint and ansible-lint (production profile)
 	yamllint -s .

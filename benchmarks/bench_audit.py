@@ -27,8 +27,8 @@ COLLECTIONS = ROOT / ".collections"
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report  # noqa: E402 pylint: disable=wrong-import-position
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import render_all  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import render_all  # noqa: E402 pylint: disable=wrong-import-position
 
 RECORDED = ROOT / "tests" / "unit" / "plugins" / "module_utils" / "fixtures" / "oom_facts_localhost.json"
 

@@ -18,11 +18,8 @@ from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.oomguard.linux.plugins.filter.oom_report import oom_report
-from ansible_collections.oomguard.linux.plugins.module_utils._report import to_plain
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, read_host_results, to_plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import FILES, render_all
 
 ARGUMENT_SPEC = dict(
     report=dict(type="dict"),
@@ -33,6 +30,7 @@ ARGUMENT_SPEC = dict(
     since=dict(type="str", default="7d"),
     thresholds=dict(type="dict", default={}),
     fail_on=dict(type="list", elements="str", default=[]),
+    include_containers=dict(type="bool", default=False),
     dest=dict(type="path", required=True),
     files=dict(type="list", elements="str", choices=list(FILES)),
     mode=dict(type="raw", default="0644"),
@@ -55,88 +53,161 @@ def _parse_mode(value):
     return mode
 
 
-def _current(path):
-    """(bytes or None, permission bits or None) of an existing regular file; (None, None) when absent."""
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+class LinkRefused(OSError):
+    """The report directory is a symbolic link: report files are never written through a link."""
+
+
+def _open_dir(dest):
+    """A file descriptor of directory ``dest``, whose last component must not be a link; None when it does not exist."""
     try:
-        info = os.stat(path)
+        info = os.lstat(dest)
     except FileNotFoundError:
-        return None, None
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        raise LinkRefused("%s is a symbolic link (to %s): report files are never written through a link; give the "
+                          "directory itself as dest" % (dest, os.readlink(dest)))
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotADirectoryError("%s exists and is not a directory" % dest)
+    fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    opened = os.fstat(fd)
+    if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+        os.close(fd)
+        raise LinkRefused("%s changed while it was opened" % dest)
+    return fd
+
+
+def _current(dir_fd, name, limit):
+    """What is at ``name`` in the report directory, never following a link: ``(kind, data, mode, size)``.
+
+    ``kind`` is ``absent``, ``link`` (``data`` is the link's target, never its content) or ``file`` (``data``: at most
+    ``limit`` bytes of it). Anything else (a directory, a FIFO, a device) raises."""
+    if dir_fd is None:
+        return "absent", None, None, None
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return "absent", None, None, None
+    if stat.S_ISLNK(info.st_mode):
+        return "link", os.readlink(name, dir_fd=dir_fd), None, None
     if not stat.S_ISREG(info.st_mode):
-        raise IsADirectoryError("%s exists and is not a regular file" % path)
-    with open(path, "rb") as handle:
-        return handle.read(), stat.S_IMODE(info.st_mode)
+        raise IsADirectoryError("%s exists in the report directory and is not a regular file" % name)
+    fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            raise IsADirectoryError("%s changed while it was read" % name)
+        chunks = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return "file", b"".join(chunks), stat.S_IMODE(opened.st_mode), opened.st_size
+    finally:
+        os.close(fd)
 
 
-def _diff_entry(path, before, after):
-    entry = {"before_header": path if before is not None else "%s (absent)" % path, "after_header": path}
+def _diff_entry(path, kind, before, size, after):
+    entry = {"after_header": path}
     limit = C.MAX_FILE_SIZE_FOR_DIFF
-    if (before is not None and len(before) > limit) or len(after) > limit:
-        size = len(after)
-        entry["before"] = "" if before is None else "(%d bytes, too large to diff)\n" % len(before)
-        entry["after"] = "(%d bytes, too large to diff)\n" % size
+    if kind == "link":
+        entry["before_header"] = "%s (symbolic link)" % path
+        entry["before"] = ("symbolic link to %s: replaced by a regular file (its target is neither read nor changed)\n"
+                           % to_text(before, errors="surrogate_or_replace"))
     else:
-        entry["before"] = "" if before is None else to_text(before, errors="surrogate_or_strict")
-        entry["after"] = to_text(after, errors="surrogate_or_strict")
+        entry["before_header"] = path if kind == "file" else "%s (absent)" % path
+        if kind == "file" and (size > limit or len(before) < size):
+            entry["before"] = "(%d bytes, too large to diff)\n" % size
+        else:
+            entry["before"] = "" if kind == "absent" else to_text(before, errors="surrogate_or_replace")
+    entry["after"] = ("(%d bytes, too large to diff)\n" % len(after) if len(after) > limit
+                      else to_text(after, errors="surrogate_or_strict"))
     return entry
 
 
 def write_files(dest, contents, mode, check_mode=False, want_diff=False):
     """Write ``contents`` ({name: bytes}) into directory ``dest``; only files whose content or mode differ.
 
-    All temporary files are written first (same directory, then ``os.replace``), so a failure leaves every report
-    file either as it was or complete. Returns ``(changed, files, diffs)``."""
+    Nothing is written through a link: ``dest`` must not be one, a link at a file's name is replaced by the file
+    (its target is neither read, nor printed in a diff, nor changed), and every file is opened relative to the
+    directory's descriptor with ``O_NOFOLLOW``. All temporary files are written first (same directory, created with
+    ``O_EXCL``, then renamed), so a failure leaves every report file either as it was or complete.
+    Returns ``(changed, files, diffs)``."""
     changed = False
     files = {}
     diffs = []
     planned = []
-    dir_created = False
-    if not os.path.isdir(dest):
-        if os.path.exists(dest):
-            raise NotADirectoryError("%s exists and is not a directory" % dest)
-        changed = dir_created = True
-        if want_diff:
-            diffs.append({"before_header": dest, "after_header": dest, "before": "state: absent\n", "after": "state: directory\n"})
-        if not check_mode:
-            os.makedirs(dest, 0o755)
-    for name in sorted(contents):
-        path = os.path.join(dest, name)
-        data = contents[name]
-        before, before_mode = (None, None) if dir_created else _current(path)
-        content_changed = before != data
-        mode_changed = before_mode is not None and before_mode != mode
-        files[name] = {"path": path, "size": len(data), "changed": content_changed or mode_changed}
-        if not (content_changed or mode_changed):
-            continue
-        changed = True
-        if want_diff:
-            if content_changed:
-                diffs.append(_diff_entry(path, before, data))
-            else:
-                diffs.append({"before_header": path, "after_header": path,
-                              "before": "mode: %04o\n" % before_mode, "after": "mode: %04o\n" % mode})
-        planned.append((name, path, data, content_changed))
-    if check_mode or not planned:
-        return changed, files, diffs
-    temps = []
+    dir_fd = _open_dir(dest)
     try:
-        for name, path, data, content_changed in planned:
-            if not content_changed:  # same bytes, other permissions: chmod is atomic on its own
-                os.chmod(path, mode)
+        if dir_fd is None:
+            changed = True
+            if want_diff:
+                diffs.append({"before_header": dest, "after_header": dest, "before": "state: absent\n",
+                              "after": "state: directory\n"})
+            if not check_mode:
+                os.makedirs(dest, 0o755)
+                dir_fd = _open_dir(dest)
+        for name in sorted(contents):
+            path = os.path.join(dest, name)
+            data = contents[name]
+            limit = max(len(data), C.MAX_FILE_SIZE_FOR_DIFF if want_diff else 0) + 1
+            kind, before, before_mode, size = _current(dir_fd, name, limit)
+            content_changed = kind != "file" or before != data
+            mode_changed = kind == "file" and before_mode != mode
+            files[name] = {"path": path, "size": len(data), "changed": content_changed or mode_changed}
+            if kind == "link":
+                files[name]["replaced_link"] = True
+            if not (content_changed or mode_changed):
                 continue
-            fd, tmp = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=dest)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fchmod(handle.fileno(), mode)
-                os.fsync(handle.fileno())
-        for tmp, path in temps:
-            os.replace(tmp, path)
+            changed = True
+            if want_diff:
+                if content_changed:
+                    diffs.append(_diff_entry(path, kind, before, size, data))
+                else:
+                    diffs.append({"before_header": path, "after_header": path,
+                                  "before": "mode: %04o\n" % before_mode, "after": "mode: %04o\n" % mode})
+            planned.append((name, data, content_changed))
+        if check_mode or not planned:
+            return changed, files, diffs
+        temps = []
+        try:
+            for name, data, content_changed in planned:
+                if not content_changed:  # same bytes, other permissions: fchmod of the file itself, never of a link
+                    fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+                    try:
+                        if not stat.S_ISREG(os.fstat(fd).st_mode):
+                            raise IsADirectoryError("%s changed while it was written" % name)
+                        os.fchmod(fd, mode)
+                    finally:
+                        os.close(fd)
+                    continue
+                tmp = ".%s.%s.tmp" % (name, os.urandom(6).hex())
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                             0o600, dir_fd=dir_fd)
+                temps.append((tmp, name))
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fchmod(handle.fileno(), mode)
+                    os.fsync(handle.fileno())
+            for tmp, name in temps:
+                os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)  # a link at ``name`` is replaced, not followed
+            os.fsync(dir_fd)
+        finally:
+            for tmp, dummy in temps:
+                try:
+                    os.unlink(tmp, dir_fd=dir_fd)
+                except FileNotFoundError:
+                    pass
+        return changed, files, diffs
     finally:
-        for tmp, dummy in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return changed, files, diffs
+        if dir_fd is not None:
+            os.close(dir_fd)
 
 
 class ActionModule(ActionBase):
@@ -154,22 +225,6 @@ class ActionModule(ActionBase):
         except ReferenceError:  # a lazy template container needs a templating context: let the templar resolve it
             return to_plain(self._templar.template(value))
 
-    def _host_results(self, hosts, hostvars, result_var):
-        """``{host: result or None}``, in the order of ``hosts``; a host unknown to the inventory has no result."""
-        if hostvars is None:
-            raise AnsibleFilterError("hostvars are not available to this task")
-        raw_get = getattr(hostvars, "raw_get", None)
-        results = {}
-        for host in hosts:
-            value = None
-            if host in hostvars:
-                # raw: registered results are data, never templates; templating each host's whole result through
-                # hostvars[host][var] would cost the controller seconds per hundred hosts
-                host_vars = raw_get(host) if raw_get is not None else hostvars[host]
-                value = host_vars.get(result_var) if hasattr(host_vars, "get") else None
-            results[host] = self._plain(value) if value is not None else None
-        return results
-
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -182,12 +237,13 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="Failed to write the OOM audit report: %s" % exc)
             return result
         if args["hosts"] is not None:
-            # the oom_report filter's own code, fed each host's registered result read raw from hostvars
+            # the oom_report filter's code (plugin_utils), fed each host's registered result read raw from hostvars
             try:
-                results = self._host_results(args["hosts"], (task_vars or {}).get("hostvars"), args["result_var"])
-                report = oom_report(results, critical=args["critical"], intended=args["intended"], since=args["since"],
-                                    thresholds=args["thresholds"], fail_on=args["fail_on"])
-            except AnsibleFilterError as exc:
+                results = read_host_results(args["hosts"], (task_vars or {}).get("hostvars"), args["result_var"], self._plain)
+                report = build_report(results, critical=to_plain(args["critical"]), intended=to_plain(args["intended"]),
+                                      since=args["since"], thresholds=to_plain(args["thresholds"]),
+                                      fail_on=to_plain(args["fail_on"]), include_containers=args["include_containers"])
+            except ValueError as exc:
                 result.update(failed=True, msg="Failed to build the OOM audit report: %s" % exc)
                 return result
         else:

@@ -12,8 +12,11 @@ description:
   - Aggregates the per-host results of M(oomguard.linux.oom_facts) into one report. It holds every host (reachable or
     not, and why), every OOM kill, every critical service with its OOM victim rank, drift from intended C(oom_score_adj)
     values, fleet totals, and a risk level per host with its reasons.
-  - Unreachable and failed hosts, and hosts without any result, are listed in the report; none is dropped.
-  - The logic lives in the collection's module_utils (C(_report.py)); this filter is a thin wrapper. The report schema and
+  - Unreachable and failed hosts, and hosts without any result, are listed in the report; none is dropped. What the audit
+    could not measure is null, never 0 (a host whose kernel log could not be read has C(kill_count=null) and a risk of at
+    least C(unknown)), and the totals say how many hosts each sum covers. A host whose result is malformed is failed,
+    with why; the others are reported.
+  - The logic lives in the collection's plugin_utils (C(_report.py), controller-only code); this filter is a thin wrapper. The report schema and
     the risk rules are documented in the collection's C(docs/audit.md).
   - Use P(oomguard.linux.oom_report_render#filter) to turn the report into files and P(oomguard.linux.oom_report_gate#filter)
     to fail a pipeline.
@@ -56,10 +59,19 @@ options:
     type: dict
     default: {}
   fail_on:
-    description: Conditions recorded in the report's C(failures) (any of C(kills), C(unprotected), C(drift), C(no_swap)).
+    description:
+      - Conditions recorded in the report's C(failures), any of C(kills), C(unprotected), C(drift), C(no_swap),
+        C(incomplete) (a host reached but not fully audited - its module failed, its result was malformed or its kernel
+        log could not be read) and C(unreachable) (a host that could not be reached or left no result).
     type: list
     elements: str
     default: []
+  include_containers:
+    description:
+      - Also match the critical names against processes inside containers (one service row per container). By default
+        the critical-service rules apply to the hosts' own services; container processes and kills are reported as such.
+    type: bool
+    default: false
   generated_at:
     description: Timestamp to record instead of now (ISO 8601), for reproducible reports.
     type: str
@@ -102,22 +114,34 @@ _value:
     hosts:
       description:
         - One entry per host, in input order, with C(host), C(reachable), C(status) (ok, unreachable, failed, skipped, missing),
-          C(reason), C(risk) (unknown, low, medium, high, critical), C(risk_score) (-1..3), C(reasons) (list of rule, level,
-          message), memory and swap figures, C(kill_count) and counts of unprotected critical services and drifts.
+          C(reason), C(coverage) (full, no_kernel_log, none), C(risk) (unknown, low, medium, high, critical), C(risk_score)
+          (-1..3), C(reasons) (list of rule, level, message, next_step, blocked), memory and swap figures, C(kill_count)
+          (null when unknown), C(kill_sources) and C(kill_sources_read), and counts of unprotected critical services and drifts.
       type: list
       elements: dict
     kills:
-      description: Every OOM kill with its C(host), C(time), C(pid), C(comm), C(unit), C(killer), C(constraint) and memory figures.
+      description:
+        - Every OOM kill, newest first, with its C(host), C(time), C(pid), C(comm), C(unit), C(container_id),
+          C(container_runtime), C(killer), C(trust), C(basis), C(constraint) and memory figures.
+      type: list
+      elements: dict
+    victims:
+      description:
+        - Per host, the processes the kernel kills first, in its order, with C(place) (equal oom_scores share a place),
+          C(tied), C(pid), C(comm), C(user), C(unit), container, C(oom_score), C(oom_score_adj), C(rss_kb).
       type: list
       elements: dict
     critical_services:
       description:
-        - One entry per host and watched name present, with C(pid), C(comm), C(unit), C(rank) (1 is the next victim),
+        - One entry per host and watched name present (the hosts' own processes; per container too with
+          O(include_containers)), with C(pid), C(comm), C(unit), C(place) (1 is the next victim; ties share a place),
           C(oom_score), C(oom_score_adj), C(configured_adj), C(intended), C(drift) and C(protected).
       type: list
       elements: dict
     totals:
-      description: Fleet totals (hosts, reachable, unreachable, failed, kills, critical_unprotected, drift, no_swap, risk counts).
+      description:
+        - Fleet totals (hosts, reachable, unreachable, failed, hosts_incomplete, not_fully_audited, kills,
+          critical_unprotected, drift, no_swap, risk counts), and C(covers), how many hosts each sum covers.
       type: dict
     summary:
       description: A few lines for people.
@@ -130,36 +154,31 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report, to_plain as _plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, read_host_results, to_plain as _plain
 
 
 def oom_report(data, hostvars=None, result_var="oomguard_audit_result", critical=None, intended=None, since="7d",
-               thresholds=None, fail_on=None, generated_at=None):
+               thresholds=None, fail_on=None, generated_at=None, include_containers=False):
     """Build the fleet report (see DOCUMENTATION)."""
     if isinstance(data, (list, tuple)):
         if hostvars is None:
             raise AnsibleFilterError("oom_report: a list of hosts needs hostvars, e.g. hosts | oomguard.linux.oom_report(hostvars)")
-        results = []
-        # Registered results are data, never templates: read them raw (HostVars.raw_get) instead of templating each
-        # host's whole result through hostvars[host][var], which costs the controller seconds per hundred hosts.
-        raw_get = getattr(hostvars, "raw_get", None)
-        for host in data:
-            host = str(host)
-            try:
-                hv = raw_get(host) if raw_get is not None else hostvars[host]
-            except KeyError:
-                hv = None
-            value = hv.get(result_var) if hasattr(hv, "get") else None
-            results.append((host, _plain(value) if value is not None else None))
+        results = read_host_results(data, hostvars, result_var)
     elif hasattr(data, "items"):
         results = [(str(host), _plain(value)) for host, value in data.items()]
     else:
         raise AnsibleFilterError("oom_report: input must be a list of host names or a dict of host -> result, got %s"
                                  % type(data).__name__)
     try:
+        include_containers = boolean(include_containers, strict=True)
+    except TypeError as exc:
+        raise AnsibleFilterError("oom_report: include_containers: %s" % exc)
+    try:
         return build_report(results, critical=_plain(critical) if critical is not None else None, intended=_plain(intended),
-                            since=since, thresholds=_plain(thresholds), fail_on=_plain(fail_on), generated_at=generated_at)
+                            since=since, thresholds=_plain(thresholds), fail_on=_plain(fail_on), generated_at=generated_at,
+                            include_containers=include_containers)
     except ValueError as exc:
         raise AnsibleFilterError("oom_report: %s" % exc)
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
-"""The fail_on conditions a fleet OOM audit report matches (the fleet audit; logic in module_utils)."""
+"""The fail_on conditions a fleet OOM audit report matches (the fleet audit; logic in plugin_utils)."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -13,6 +13,9 @@ description:
     each with a message naming the hosts. An empty list means the gate passes.
   - C(kills) - an OOM kill happened in the audit window. C(unprotected) - a critical service runs with C(oom_score_adj) >= 0
     (not lowered). C(drift) - a live C(oom_score_adj) differs from its intended value. C(no_swap) - a reachable host has no swap.
+    C(incomplete) - a host was reached but not fully audited (its module failed, its result was malformed, or its kernel log
+    could not be read). C(unreachable) - a host could not be reached or left no result.
+  - Messages have their control characters escaped, so they are safe to print on a terminal.
 positional: _input, fail_on
 options:
   _input:
@@ -23,7 +26,7 @@ options:
     description: The conditions to check.
     type: list
     elements: str
-    choices: [kills, unprotected, drift, no_swap]
+    choices: [kills, unprotected, drift, no_swap, incomplete, unreachable]
     default: []
 """
 
@@ -56,7 +59,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import gate, to_plain as _plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import gate, to_plain as _plain
 
 
 def oom_report_gate(report, fail_on=None):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026, oomguard.linux contributors
-"""Render the fleet OOM audit report as files (the fleet audit; logic in module_utils)."""
+"""Render the fleet OOM audit report as files (the fleet audit; logic in plugin_utils)."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -10,7 +10,9 @@ version_added: 0.1.0
 author: oomguard.linux contributors (@oomguard)
 description:
   - Turns a report built by P(oomguard.linux.oom_report#filter) into the audit's files, as a dictionary of file name to text.
-  - C(report.json) is the report itself; C(hosts.csv) and C(kills.csv) have a header row; C(index.html) is self-contained
+  - C(report.json) is the report itself; C(hosts.csv) and C(kills.csv) have a header row, every text cell quoted, and a
+    text cell that starts with C(=), C(+), C(-), C(@), a tab or a carriage return prefixed with a single quote, so no
+    spreadsheet runs it as a formula (CSV injection); C(index.html) is self-contained
     (inline CSS, an inline SVG chart of kills per host/unit over time, a sortable host table; no external asset or URL);
     C(oomguard.prom) is in the Prometheus text exposition format for node_exporter's textfile collector.
 positional: _input, files
@@ -53,8 +55,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import to_plain as _plain
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import to_plain as _plain
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import render_all
 
 
 def oom_report_render(report, files=None):

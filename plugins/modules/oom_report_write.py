@@ -23,6 +23,9 @@ description:
   - Each file is written to a temporary file in O(dest) and renamed over the old one, after all of them have been
     written, so a failure leaves every file either as it was or complete. Files whose content and mode are already right
     are not touched; the task is changed only when a file (or the directory) is created or changed.
+  - Nothing is written through a symbolic link. O(dest) must not be a link (the task fails and says so); a link at the
+    name of a report file is replaced by the file, and its target is neither read, nor shown in C(--diff), nor changed.
+    A directory, FIFO or device at a file's name fails the task.
   - The playbook C(oomguard.linux.audit) uses it.
 author: oomguard.linux contributors (@oomguard)
 options:
@@ -60,10 +63,19 @@ options:
     type: dict
     default: {}
   fail_on:
-    description: With O(hosts), the conditions recorded in the report's C(failures) (C(kills), C(unprotected), C(drift), C(no_swap)).
+    description:
+      - With O(hosts), the conditions recorded in the report's C(failures) (C(kills), C(unprotected), C(drift), C(no_swap),
+        C(incomplete), C(unreachable); see the P(oomguard.linux.oom_report#filter) filter).
     type: list
     elements: str
     default: []
+  include_containers:
+    description:
+      - With O(hosts), also match the critical names against processes that run inside containers on the hosts (each
+        container's service is then a row of its own). By default the critical-service rules apply to the hosts' own
+        services, and container processes are reported as such (C(container_id), C(container_runtime)).
+    type: bool
+    default: false
   dest:
     description:
       - Directory on the controller that receives the files. It is created (mode C(0755)) when missing.
@@ -164,12 +176,26 @@ files:
   type: dict
   sample: {"report.json": {"path": "/srv/oom-report/report.json", "size": 48213, "changed": true},
            "oomguard.prom": {"path": "/srv/oom-report/oomguard.prom", "size": 2011, "changed": false}}
+  contains:
+    path:
+      description: Where the file is.
+      type: str
+    size:
+      description: Its size in bytes.
+      type: int
+    changed:
+      description: Whether it was (or in check mode would be) written or its mode changed.
+      type: bool
+    replaced_link:
+      description: Present and true when a symbolic link stood at the file's name and was (or would be) replaced.
+      type: bool
 summary:
   description: The report's summary lines.
   returned: success
   type: list
   elements: str
-  sample: ["3 hosts audited: 2 reachable, 1 unreachable, 0 failed", "1 OOM kill(s) since 7d on 1 host(s)"]
+  sample: ["hosts: 3 audited, 2 fully audited, 1 not fully audited (0 kernel log unreadable, 1 unreachable, 0 failed)",
+           "kills: 1 since 7d on 1 host(s) (covers 2 of 3 hosts)"]
 failures:
   description: The report's C(failures), the O(fail_on) conditions the fleet matches (C(condition), C(hosts), C(message)).
   returned: success
@@ -180,7 +206,8 @@ totals:
   description: The report's fleet totals.
   returned: success
   type: dict
-  sample: {"hosts": 3, "reachable": 2, "unreachable": 1, "failed": 0, "kills": 1}
+  sample: {"hosts": 3, "reachable": 2, "unreachable": 1, "failed": 0, "hosts_incomplete": 0, "not_fully_audited": 1,
+           "kills": 1, "covers": {"kills": 2, "critical_services": 2, "drift": 2, "no_swap": 2}}
 msg:
   description: Which files were (or in check mode would be) written.
   returned: always

@@ -12,8 +12,8 @@ import os
 import stat
 from pathlib import Path
 
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import FILES, render_all
 
 from helpers.ansible_run import run_playbook
 
@@ -153,3 +153,52 @@ def test_report_and_hosts_are_exclusive(tmp_path):
     assert both["failed"] and "mutually exclusive" in both["msg"], both
     assert neither["failed"] and "one of the following is required" in neither["msg"], neither
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_links_at_report_paths_are_replaced_never_written_through(tmp_path):
+    """A link at a report file's name (planted by someone who can write the directory) is replaced by the file; its
+    target keeps its bytes and mode and its content never shows in --diff. A link as dest is refused."""
+    report = make_report("2026-11-27T10:00:00+00:00")
+    dest = tmp_path / "report"
+    dest.mkdir()
+    secret = tmp_path / "secret.conf"
+    secret.write_text("root-only secret 42\n", encoding="utf-8")
+    os.chmod(secret, 0o600)
+    (dest / "report.json").symlink_to(secret)
+    (dest / "hosts.csv").symlink_to(tmp_path / "dangling")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked-dest").symlink_to(elsewhere)
+    check, real, refused = play(tmp_path, [
+        write_task("report", dest, check_mode=True, diff=True),
+        write_task("report", dest, diff=True),
+        write_task("report", tmp_path / "linked-dest", ignore_errors=True),
+    ], report=report)
+    for result in (check, real):
+        assert result["changed"] is True and not result.get("failed"), result
+        assert result["files"]["report.json"]["replaced_link"] is True
+        shown = json.dumps(result["diff"])
+        assert "root-only secret 42" not in shown and "symbolic link to %s" % secret in shown
+    assert secret.read_text(encoding="utf-8") == "root-only secret 42\n" and mode_of(secret) == 0o600
+    assert not (tmp_path / "dangling").exists()
+    assert not (dest / "report.json").is_symlink() and not (dest / "hosts.csv").is_symlink()
+    assert disk(dest) == expected(report)
+    assert refused["failed"] and "is a symbolic link" in refused["msg"] and list(elsewhere.iterdir()) == [], refused
+
+
+def test_a_fifo_or_directory_at_a_report_path_fails_without_hanging(tmp_path):
+    from ansible_collections.oomguard.linux.plugins.action.oom_report_write import write_files
+
+    dest = tmp_path / "report"
+    dest.mkdir()
+    os.mkfifo(dest / "report.json")
+    (dest / "index.html").mkdir()
+    for name in ("report.json", "index.html"):
+        try:
+            write_files(str(dest), {name: b"x"}, 0o644, want_diff=True)
+        except IsADirectoryError as exc:
+            assert "not a regular file" in str(exc)
+        else:
+            raise AssertionError("%s: a non-regular file was accepted" % name)
+    assert stat.S_ISFIFO(os.lstat(dest / "report.json").st_mode) and (dest / "index.html").is_dir()
+    assert sorted(p.name for p in dest.iterdir()) == ["index.html", "report.json"]  # no temporary file left

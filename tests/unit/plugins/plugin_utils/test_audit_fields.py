@@ -11,11 +11,12 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts_utils
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report
+from ansible_collections.oomguard.linux.plugins.plugin_utils import _report as report_utils
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report
 
 ROOT = Path(__file__).resolve().parents[4]
 PLAYBOOK = ROOT / "playbooks" / "audit.yml"
-RECORDED = Path(__file__).resolve().parent / "fixtures" / "oom_facts_localhost.json"
+RECORDED = Path(__file__).resolve().parent.parent / "module_utils" / "fixtures" / "oom_facts_localhost.json"
 
 
 def facts_task_args():
@@ -34,13 +35,17 @@ def trimmed(facts, args):
     return out
 
 
-def test_playbook_asks_for_a_small_known_subset():
+def test_playbook_asks_for_the_keys_the_report_reads():
+    """The playbook's lists are the keys the report reads, as far as this oom_facts offers them: when oom_facts gains
+    one the report reads (container_runtime, a kill's trust or basis), this test asks for it in the playbook."""
     args = facts_task_args()
     assert args["raw_lines"] == 0
     assert set(args["process_fields"]) <= set(facts_utils.PROCESS_FIELDS) and "cmdline" not in args["process_fields"]
     assert set(args["kill_fields"]) <= set(facts_utils.KILL_FIELDS) and "raw" not in args["kill_fields"]
-    assert len(args["process_fields"]) < len(facts_utils.PROCESS_FIELDS) // 2
-    assert len(args["kill_fields"]) < len(facts_utils.KILL_FIELDS) // 2
+    assert set(args["process_fields"]) == set(report_utils._PROC_TYPES) & set(facts_utils.PROCESS_FIELDS)
+    assert set(args["kill_fields"]) == set(report_utils._KILL_TYPES) & set(facts_utils.KILL_FIELDS)
+    # the container of a process is told by its memory cgroup when oom_facts does not name the runtime
+    assert "memcg" in args["process_fields"] and "task_memcg" in args["kill_fields"]
 
 
 def test_report_from_trimmed_facts_is_the_report_from_whole_facts():
@@ -53,12 +58,15 @@ def test_report_from_trimmed_facts_is_the_report_from_whole_facts():
         proc["oom_score_adj"] = 300
     for kill in other["kills"]:
         kill["comm"] = "postgres"
-    settings = dict(intended={"postgres": -900, "nginx": 0}, generated_at="2026-11-27T10:00:00+00:00")
+    # this host's watched services all run in containers: include them, so every rule has input
+    settings = dict(intended={"postgres": -900, "nginx": 0}, generated_at="2026-11-27T10:00:00+00:00",
+                    include_containers=True)
     full = build_report([("a", {"ansible_facts": {"oom": whole}}), ("b", {"ansible_facts": {"oom": other}})], **settings)
     small = build_report([("a", {"ansible_facts": {"oom": trimmed(whole, args)}}),
                           ("b", {"ansible_facts": {"oom": trimmed(other, args)}})], **settings)
     assert small == full
-    assert full["kills"] and full["critical_services"] and full["totals"]["drift"] > 0
+    assert full["kills"] and full["critical_services"] and full["totals"]["drift"] > 0 and full["victims"]
+    assert all(s["container_runtime"] == "podman" for s in full["critical_services"])
     # and the trimmed facts are much smaller
     assert len(json.dumps(trimmed(whole, args))) < 0.7 * len(json.dumps(whole))
 

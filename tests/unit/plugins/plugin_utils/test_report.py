@@ -16,8 +16,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.oomguard.linux.plugins.filter.oom_report import oom_report
 from ansible_collections.oomguard.linux.plugins.filter.oom_report_gate import oom_report_gate
 from ansible_collections.oomguard.linux.plugins.filter.oom_report_render import oom_report_render
-from ansible_collections.oomguard.linux.plugins.module_utils._report import build_report, gate, normalize_result
-from ansible_collections.oomguard.linux.plugins.module_utils._report_render import FILES, render_all
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, gate, normalize_result
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import FILES, render_all
 from helpers.audit_facts import host_facts, kill, ok, proc, recorded, unit
 
 SWAP = 2_000_000  # kB: hosts "with swap" in these tests
@@ -74,8 +74,10 @@ def test_kills_and_exposed_service_make_a_high_risk(report):
     msg = next(r["message"] for r in web["reasons"] if r["rule"] == "kills")
     assert "2 OOM kill(s) since 7d" in msg and "1 by earlyoom" in msg and "1 by kernel" in msg
     nginx = _service(report, "web", "nginx")
-    assert nginx == {"host": "web", "service": "nginx", "critical": True, "pid": 100, "comm": "nginx", "unit": "nginx.service",
-                     "container_id": None, "rank": 2, "top_rank": 2, "processes": 2, "oom_score": 700, "oom_score_adj": 500, "configured_adj": None,
+    assert nginx == {"host": "web", "service": "nginx", "critical": True, "pid": 100, "comm": "nginx", "user": "root",
+                     "unit": "nginx.service", "container_id": None, "container_runtime": None, "rank": 2,
+                     "place": 2, "place_max": 2, "tied": 0, "tie_open": True, "best_place": 2, "best_pid": 100,
+                     "processes": 2, "oom_score": 700, "oom_score_adj": 500, "configured_adj": None,
                      "intended": -500, "drift": True, "protected": False}
     sshd = _service(report, "web", "sshd")
     assert sshd["protected"] is True and sshd["drift"] is False and sshd["intended"] is None
@@ -88,7 +90,8 @@ def test_protected_host_is_low_and_uses_the_main_pid(report):
     pg = _service(report, "db", "postgres")
     # the main PID (-900) represents the service, not the backend that reset itself to 0
     assert (pg["pid"], pg["oom_score_adj"], pg["protected"], pg["drift"], pg["configured_adj"]) == (200, -900, True, False, -900)
-    assert pg["processes"] == 2 and pg["top_rank"] == 1  # the backend is the next victim, but the service is protected
+    # the backend is the next victim, but the service is protected
+    assert pg["processes"] == 2 and (pg["best_place"], pg["best_pid"]) == (1, 201)
 
 
 def test_no_swap_and_low_memory(report):
@@ -220,9 +223,9 @@ def test_gate(report):
     assert build_report(_fleet(), fail_on=["no_swap"])["failures"][0]["condition"] == "no_swap"
 
 
-def test_kills_are_flattened_and_sorted(report):
+def test_kills_are_flattened_newest_first(report):
     assert [(k["host"], k["pid"], k["killer"], k["unit"]) for k in report["kills"]] == [
-        ("web", 4956, "kernel", "leak.service"), ("web", 4990, "earlyoom", "leak.service")]
+        ("web", 4990, "earlyoom", "leak.service"), ("web", 4956, "kernel", "leak.service")]
 
 
 def test_json_round_trip(report):
@@ -241,7 +244,7 @@ def test_csv_round_trip(report):
     assert hosts[3]["status"] == "unreachable" and "no such container" in hosts[3]["reason"] and hosts[3]["mem_total_kb"] == ""
     kills = list(csv.DictReader(io.StringIO(files["kills.csv"])))
     assert [(k["host"], k["pid"], k["comm"], k["unit"], k["killer"]) for k in kills] == [
-        ("web", "4956", "python3", "leak.service", "kernel"), ("web", "4990", "python3", "leak.service", "earlyoom")]
+        ("web", "4990", "python3", "leak.service", "earlyoom"), ("web", "4956", "python3", "leak.service", "kernel")]
 
 
 def test_csv_quotes_awkward_values():
@@ -263,15 +266,17 @@ def test_prometheus_file_parses(report):
     text = render_all(report)["oomguard.prom"]
     samples = _samples(text)
     assert dict((s[0]["host"], s[1]) for s in samples["oomguard_host_up"]) == {"web": 1, "db": 1, "tight": 1, "ghost": 0}
-    assert samples["oomguard_kills"] == [({"host": "web", "unit": "leak.service", "killer": "earlyoom"}, 1),
-                                         ({"host": "web", "unit": "leak.service", "killer": "kernel"}, 1)]
-    assert ({"host": "web", "service": "nginx"}, 1) in samples["oomguard_critical_unprotected"]
-    assert ({"host": "db", "service": "postgres"}, 0) in samples["oomguard_critical_unprotected"]
+    assert samples["oomguard_kills"] == [({"host": "web", "unit": "leak.service", "killer": "earlyoom", "container_id": ""}, 1),
+                                         ({"host": "web", "unit": "leak.service", "killer": "kernel", "container_id": ""}, 1)]
+    assert ({"host": "web", "service": "nginx", "container_id": ""}, 1) in samples["oomguard_critical_unprotected"]
+    assert ({"host": "db", "service": "postgres", "container_id": ""}, 0) in samples["oomguard_critical_unprotected"]
+    assert ({"host": "web", "service": "nginx", "container_id": ""}, 2) in samples["oomguard_critical_place"]
+    assert ({"host": "web"}, 2) in samples["oomguard_host_kills"] and ({"host": "web"}, 1) in samples["oomguard_kernel_log_read"]
     assert ({"host": "tight"}, 0) in samples["oomguard_swap_total_bytes"]
     assert ({"host": "web"}, SWAP * 1024) in samples["oomguard_swap_total_bytes"]
     assert ({"host": "tight"}, 0.05) in samples["oomguard_mem_available_ratio"]
     assert dict((s[0]["host"], s[1]) for s in samples["oomguard_risk_level"]) == {"web": 2, "db": 0, "tight": 2, "ghost": -1}
-    assert ({"host": "web", "service": "nginx"}, 1) in samples["oomguard_oom_score_adj_drift"]
+    assert ({"host": "web", "service": "nginx", "container_id": ""}, 1) in samples["oomguard_oom_score_adj_drift"]
     for name in ("oomguard_host_up", "oomguard_kills", "oomguard_critical_unprotected", "oomguard_swap_total_bytes",
                  "oomguard_mem_available_ratio", "oomguard_risk_level"):
         assert "# HELP %s " % name in text and "# TYPE %s gauge" % name in text
@@ -285,7 +290,7 @@ def test_prometheus_label_values_are_escaped():
     assert "\n" not in text.split('oomguard_host_up{host="', 1)[1].split("}", 1)[0]
     samples = _samples(text)
     assert samples["oomguard_host_up"] == [({"host": nasty}, 1)]
-    assert samples["oomguard_kills"] == [({"host": nasty, "unit": 'u"n\\it', "killer": "kernel"}, 1)]
+    assert samples["oomguard_kills"] == [({"host": nasty, "unit": 'u"n\\it', "killer": "kernel", "container_id": ""}, 1)]
 
 
 class _Text(HTMLParser):
@@ -321,11 +326,11 @@ def test_html_is_self_contained_and_has_hosts_and_kills(report):
     assert not re.search(r"(?i)https?:|//[a-z0-9]|<link|@import|url\(", page)
     assert not any(attr[0] in ("src", "href") for attr in parser.attrs)
     assert {"svg", "style", "script", "table"} <= parser.tags
-    hosts = [row[0] for row in parser.rows if len(row) == 10 and row[1] in ("low", "medium", "high", "critical", "unknown")]
-    assert sorted(hosts) == ["db", "ghost", "tight", "web"]
-    kill_rows = [row for row in parser.rows if len(row) == 10 and row[2] in ("4956", "4990")]
-    assert [(r[1], r[2], r[3], r[4], r[5]) for r in kill_rows] == [("web", "4956", "python3", "leak.service", "kernel"),
-                                                                   ("web", "4990", "python3", "leak.service", "earlyoom")]
+    hosts = [row[0] for row in parser.rows if len(row) == 9 and row[1] in ("low", "medium", "high", "critical", "unknown")]
+    assert hosts == ["tight", "web", "ghost", "db"]  # high first, then the host the audit could not see, then the rest
+    kill_rows = [row for row in parser.rows if len(row) == 12 and row[2] in ("4956", "4990")]
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in kill_rows] == [("web", "4990", "python3", "leak.service", "earlyoom"),
+                                                                   ("web", "4956", "python3", "leak.service", "kernel")]
     assert page.count("<circle") == 2  # one dot per kill in the chart
 
 
