@@ -199,7 +199,7 @@ class MalformedResult(ValueError):
 _NUM = (int, float)
 # what the report reads, and the type each must have when present (None is always allowed: "not measured")
 _TOP_TYPES = {"collected_at": str, "kernel": str, "uptime_s": _NUM, "cap_sys_resource": bool, "kill_count": int,
-              "unaccounted_kills": int}
+              "unaccounted_kills": dict}
 _MEMORY_TYPES = {"mem_total_kb": int, "mem_available_kb": int, "available_pct": _NUM, "swap_total_kb": int,
                  "swap_free_kb": int}
 _PROC_TYPES = {"pid": int, "rank": int, "oom_score": int, "oom_score_adj": int, "rss_kb": int, "comm": str, "user": str,
@@ -260,6 +260,9 @@ def check_facts(facts):
     unparsed = facts.get("unparsed")
     if unparsed is not None:
         _check_fields("unparsed", unparsed, {"count": int, "lines": list})
+    accounting = facts.get("unaccounted_kills")
+    if accounting is not None:
+        _check_fields("unaccounted_kills", accounting, {"count": int, "counter": int, "parsed": int, "reason": str})
 
 
 def normalize_result(host, result):
@@ -705,7 +708,7 @@ def _host_entry(host, status, reason, facts):
         "kill_sources_read": read,
         "coverage": "full" if read else "no_kernel_log",
         "oom_kill_counter": _int_or_none((facts.get("counters") or {}).get("oom_kill")),
-        "unaccounted_kills": _int_or_none(facts.get("unaccounted_kills")),
+        "unaccounted_kills": _int_or_none((facts.get("unaccounted_kills") or {}).get("count")),
         "unparsed_count": _int_or_none(unparsed.get("count")),
         "cap_sys_resource": facts.get("cap_sys_resource"),
         "killers": facts.get("killers"),

@@ -315,10 +315,18 @@ def test_the_alternative_never_sacrifices_init_or_the_audit_itself():
 
 def test_parser_and_reader_extras_are_shown_when_present():
     facts = host_facts(swap_kb=SWAP)
-    facts["unaccounted_kills"] = 2
+    # the shape oom_facts returns (plugins/modules/oom_facts.py RETURN unaccounted_kills)
+    facts["unaccounted_kills"] = {"count": 2, "compared_with": "/proc/vmstat oom_kill", "counter": 5, "parsed": 3,
+                                  "reason": None, "cgroups": []}
     facts["unparsed"] = {"count": 3, "lines": ["Memory cgroup out of memory: Killed process ?"]}
     report = build_report({"new": ok(facts), "old": ok(host_facts(swap_kb=SWAP))})
     assert (_host(report, "new")["unaccounted_kills"], _host(report, "new")["unparsed_count"]) == (2, 3)
     assert (_host(report, "old")["unaccounted_kills"], _host(report, "old")["unparsed_count"]) == (None, None)
     page = render_all(report)["index.html"]
     assert "2 kill(s) the kernel counted that no log line explains" in page and "3 kernel line(s)" in page
+    unknown = host_facts(swap_kb=SWAP)
+    unknown["unaccounted_kills"] = {"count": None, "reason": "no kernel log was read", "counter": 5, "parsed": None}
+    assert _host(build_report({"u": ok(unknown)}), "u")["unaccounted_kills"] is None  # unknown stays unknown, never 0
+    bad = host_facts(swap_kb=SWAP)
+    bad["unaccounted_kills"] = {"count": "2"}
+    assert _host(build_report({"b": ok(bad)}), "b")["status"] == "failed"
