@@ -119,3 +119,49 @@ def spawner():
 def children_of(pid: int) -> list:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
     return sorted(int(x) for x in out.split())
+
+
+def start_hostile(name: bytes, uid=NOBODY, adj=1000, args=()):
+    """A real python3 running as ``uid`` that renames itself to the raw bytes ``name`` with prctl(PR_SET_NAME) and
+    raises its own oom_score_adj to ``adj`` (no privilege needed to raise it) so that it is a top victim: what any
+    local user can do. Returns the Popen."""
+    code = ("import ctypes, time\n"
+            "ctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n"
+            "open('/proc/self/oom_score_adj', 'w').write('%d')\n"
+            "time.sleep(300)\n" % (name, adj))
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", code] + list(args), stdin=subprocess.DEVNULL,
+                            start_new_session=True, user=uid)
+    wait_for(lambda: Path(f"/proc/{proc.pid}/comm").read_bytes() == name[:15] + b"\n" and read_adj(proc.pid) == adj,
+             what="hostile rename")
+    return proc
+
+
+@pytest.fixture
+def hostile():
+    """``hostile(name, uid=..., adj=..., args=...)`` starts a ``start_hostile`` process; all are killed afterwards."""
+    procs = []
+
+    def start(*args, **kwargs):
+        proc = start_hostile(*args, **kwargs)
+        procs.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def all_strings(value):
+    """Every str in a result (keys too), to check that each is valid UTF-8 or to look for a spelling."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from all_strings(key)
+            yield from all_strings(item)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            yield from all_strings(item)

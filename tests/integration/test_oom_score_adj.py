@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.oomguard.linux.plugins.module_utils._procfs import has_cap_sys_resource
 from helpers.ansible_run import run_playbook
-from helpers.procs import NOBODY, children_of, read_adj, spawner, wait_for, write_adj  # noqa: F401  pylint: disable=unused-import
+from helpers.procs import NOBODY, all_strings, children_of, hostile, read_adj, spawner, wait_for, write_adj  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.root
 
@@ -239,49 +239,6 @@ def test_unit_selector_and_override_warning(make_systemd_host, run_module):
 # ---------------------------------------------------------------------------------------------------------------
 # hostile local users (issue 13): nobody is the attacker; every result must deserialise and nothing may change
 # ---------------------------------------------------------------------------------------------------------------
-def start_hostile(name: bytes, uid=NOBODY, adj=1000, args=()):
-    """A real python3 running as ``uid`` that renames itself to the raw bytes ``name`` with prctl(PR_SET_NAME) and
-    raises its own oom_score_adj to ``adj`` so that it is a top victim: what any local user can do."""
-    code = ("import ctypes, time\n"
-            "ctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n"
-            "open('/proc/self/oom_score_adj', 'w').write('%d')\n"
-            "time.sleep(300)\n" % (name, adj))
-    proc = subprocess.Popen(["/usr/bin/python3", "-c", code] + list(args), stdin=subprocess.DEVNULL,
-                            start_new_session=True, user=uid)
-    wait_for(lambda: Path(f"/proc/{proc.pid}/comm").read_bytes() == name[:15] + b"\n" and read_adj(proc.pid) == adj,
-             what="hostile rename")
-    return proc
-
-
-@pytest.fixture
-def hostile():
-    procs = []
-
-    def start(*args, **kwargs):
-        proc = start_hostile(*args, **kwargs)
-        procs.append(proc)
-        return proc
-
-    try:
-        yield start
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
-
-
-def strings_in(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from strings_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings_in(item)
-
-
 def test_hostile_process_names_do_not_blind_facts_or_fail_the_write(hostile, run_module):
     bad = hostile(b"oomt\xffevil", args=[b"arg\xff"])
     newline = hostile(b"oomt\nnl")
@@ -290,7 +247,7 @@ def test_hostile_process_names_do_not_blind_facts_or_fail_the_write(hostile, run
     # oom_facts, as Ansible runs it, over the whole table with command lines: the result deserialises
     res = run_module("oom_facts", {"top": 0, "include_cmdline": True, "sources": []})
     assert not res.get("failed"), res.get("msg")
-    texts = set(strings_in(res))
+    texts = set(all_strings(res))
     assert "oomt\\xffevil" in texts and "oomt\nnl" in texts, "the hostile names are not in the facts"
     assert any("arg\\xff" in t for t in texts)
     assert str(bad.pid) in json.dumps(res)

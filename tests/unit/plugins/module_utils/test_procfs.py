@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _procfs as procfs
-from helpers.procs import NOBODY, read_adj, spawner, wait_for, write_adj  # noqa: F401  pylint: disable=unused-import
+from helpers.procs import NOBODY, all_strings, hostile, read_adj, spawner, wait_for, write_adj  # noqa: F401  pylint: disable=unused-import
 
 COLLECTIONS = str(Path(__file__).resolve().parents[4] / ".collections")
 IS_ROOT = os.geteuid() == 0
@@ -567,51 +567,8 @@ def test_scan_fake_proc_v2_units(tmp_path):
 # ---------------------------------------------------------------------------------------------------------------
 # hostile input (issue 13): names that are not UTF-8, pidfiles anyone wrote, catastrophic patterns
 # ---------------------------------------------------------------------------------------------------------------
-def start_hostile(name: bytes, uid=None, adj=1000, args=()):
-    """A real python3 that renames itself to the raw bytes ``name`` (prctl PR_SET_NAME) and raises its own
-    oom_score_adj to ``adj`` (no privilege needed to raise it), as any local user can; returns the Popen."""
-    code = ("import ctypes, time\n"
-            "ctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n"
-            "open('/proc/self/oom_score_adj', 'w').write('%d')\n"
-            "time.sleep(300)\n" % (name, adj))
-    proc = subprocess.Popen(["/usr/bin/python3", "-c", code] + list(args), stdin=subprocess.DEVNULL,
-                            start_new_session=True, user=uid)
-    wait_for(lambda: Path(f"/proc/{proc.pid}/comm").read_bytes() == name[:15] + b"\n"
-             and read_adj(proc.pid) == adj, what="hostile rename")
-    return proc
-
-
-@pytest.fixture
-def hostile():
-    procs = []
-
-    def start(*args, **kwargs):
-        proc = start_hostile(*args, **kwargs)
-        procs.append(proc)
-        return proc
-
-    try:
-        yield start
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
-
-
-def _all_strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _all_strings(key)
-            yield from _all_strings(item)
-    elif isinstance(value, (list, tuple, set)):
-        for item in value:
-            yield from _all_strings(item)
-
-
 def assert_valid_utf8(value):
-    for text in _all_strings(value):
+    for text in all_strings(value):
         text.encode("utf-8")  # raises on a lone surrogate, as ansible-core 2.19 refuses it
 
 
