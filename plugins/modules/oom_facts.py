@@ -97,26 +97,39 @@ options:
     default: 6
   process_fields:
     description:
-      - Return only these keys of each row of RV(ansible_facts.oom.processes) and RV(ansible_facts.oom.watched)
-        (for example V(rank), V(pid), V(comm), V(oom_score_adj)). By default every key.
+      - Return only these columns of RV(ansible_facts.oom.processes) and RV(ansible_facts.oom.watched)
+        (for example V(rank), V(pid), V(comm), V(oom_score_adj)), in the order of the choices below; RV(ansible_facts.oom.process_columns)
+        names them. By default every column (C(cmdline) only with O(include_cmdline=true)).
       - Ranks and the systemd view are computed from the whole rows all the same. For large fleets, where what travels
         back to the controller sets the pace.
     type: list
     elements: str
     choices: [rank, cgroup_rank, pid, ppid, comm, uid, user, rss_kb, swap_kb, pgtables_kb, oom_score, oom_score_adj,
-              unit, slice, container_id, memcg, limit_memcg, memcg_limit_bytes, cmdline]
+              unit, slice, container_id, container_runtime, memcg, limit_memcg, memcg_limit_bytes, cmdline]
     default: []
   kill_fields:
     description:
-      - Return only these keys of each record of RV(ansible_facts.oom.kills) (for example V(time), V(pid), V(comm),
-        V(unit), V(killer)). By default every key.
+      - Return only these columns of RV(ansible_facts.oom.kills) (for example V(time), V(pid), V(comm),
+        V(unit), V(killer)), in the order of the choices below; RV(ansible_facts.oom.kill_columns) names them. By default every column.
       - Kills are found, merged and filtered with the whole records all the same.
     type: list
     elements: str
     choices: [time, timestamp, monotonic, boot_id, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
               pgtables_kb, vm_rss_kb, oom_score_adj, score, constraint, oom_memcg, task_memcg, unit, slice, container_id,
-              invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported, sources, raw]
+              container_runtime, invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported, sources, raw]
     default: []
+  row_format:
+    description:
+      - How the rows of RV(ansible_facts.oom.processes), RV(ansible_facts.oom.watched) and RV(ansible_facts.oom.kills)
+        are returned.
+      - V(lists) (the default) returns each row as a list of values in the order of RV(ansible_facts.oom.process_columns)
+        or RV(ansible_facts.oom.kill_columns). It is several times cheaper for C(exit_json) to scrub and serialise than a
+        dictionary per row, which is what a host with thousands of processes or kills spends its time on.
+        C(dict(ansible_facts.oom.process_columns | zip(row))) makes a dictionary of a row in a template.
+      - V(dicts) returns each row as a dictionary with those keys (the shape of schema 1).
+    type: str
+    choices: [lists, dicts]
+    default: lists
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -158,24 +171,28 @@ EXAMPLES = r"""
 - name: Gather OOM facts
   oomguard.linux.oom_facts:
 
-- name: Show who dies first
+- name: Show who dies first (rows are lists in the order of process_columns; dict(columns | zip(row)) names them)
   ansible.builtin.debug:
-    msg: "{{ ansible_facts.oom.processes[0].comm }} ({{ ansible_facts.oom.processes[0].pid }}) dies first"
+    msg: "{{ first.comm }} ({{ first.pid }}) dies first"
+  vars:
+    first: "{{ dict(ansible_facts.oom.process_columns | zip(ansible_facts.oom.processes[0])) }}"
 
 - name: Fail when the database is among the first five victims
   oomguard.linux.oom_facts:
     watch: [postgres]
     top: 5
+    row_format: dicts   # rows as dictionaries: selectattr works on them
 - name: Check the watched process
   ansible.builtin.assert:
     that: ansible_facts.oom.watched | selectattr('rank', 'le', 5) | list | length == 0
     fail_msg: postgres would be killed among the first five
 
-- name: Kills of the last day, kernel ring buffer only
+- name: Kills of the last day, kernel ring buffer only, as dictionaries
   oomguard.linux.oom_facts:
     since: 24h
     sources: [dmesg]
     top: 0
+    row_format: dicts
 
 - name: Units whose configured OOM settings are not what the kernel enforces
   ansible.builtin.debug:
@@ -210,10 +227,10 @@ ansible_facts:
       type: dict
       contains:
         schema:
-          description: Version of this structure.
+          description: Version of this structure. V(2) returns rows as lists with a columns header (V(1) had a dictionary per row).
           type: int
           returned: always
-          sample: 1
+          sample: 2
         collected_at:
           description: When the facts were collected (ISO 8601, host clock, with its UTC offset).
           type: str
@@ -392,11 +409,25 @@ ansible_facts:
           type: int
           returned: always
           sample: 212
-        processes:
-          description: The first O(top) processes in kill order (after the O(name) and O(unit) filters).
+        process_columns:
+          description:
+            - The names of the values of each row of RV(ansible_facts.oom.processes) and RV(ansible_facts.oom.watched), in order
+              (O(process_fields), or every column; C(cmdline) only with O(include_cmdline=true)).
           type: list
-          elements: dict
+          elements: str
           returned: always
+          sample: [rank, cgroup_rank, pid, ppid, comm, uid, user, rss_kb, swap_kb, pgtables_kb, oom_score, oom_score_adj, unit,
+                   slice, container_id, container_runtime, memcg, limit_memcg, memcg_limit_bytes]
+        processes:
+          description:
+            - The first O(top) processes in kill order (after the O(name) and O(unit) filters).
+            - With O(row_format=lists) each row is a list of values in the order of RV(ansible_facts.oom.process_columns);
+              with O(row_format=dicts) a dictionary with those keys. The columns are listed below.
+          type: list
+          elements: raw
+          returned: always
+          sample: [[1, null, 4212, 1, "python3", 0, "root", 48212, 0, 180, 668, 0, "batch.service", "system.slice", null, null,
+                    "/system.slice/batch.service", null, null]]
           contains:
             rank:
               description: Position in the kill order of a machine-wide OOM among all processes (1 dies first).
@@ -471,10 +502,17 @@ ansible_facts:
               returned: always
               sample: system.slice
             container_id:
-              description: Container id (podman, docker, CRI) when the cgroup path shows one.
+              description:
+                - Id of the container the process runs in (64 hex digits for docker, podman, containerd and cri-o; the name for
+                  lxc and systemd-nspawn), from its cgroup path; null on the host.
               type: str
               returned: always
-              sample: null
+              sample: 4a23b606900e52804c29ecda56a0cdfeed269d438b144786a641a65d3ffae818
+            container_runtime:
+              description: V(docker), V(podman), V(containerd), V(cri-o), V(lxc) or V(systemd-nspawn) when the process is in a container, else null.
+              type: str
+              returned: always
+              sample: podman
             memcg:
               description: The process's memory cgroup path.
               type: str
@@ -496,17 +534,28 @@ ansible_facts:
               returned: when O(include_cmdline=true)
               sample: "/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main"
         watched:
-          description: Every process matching O(watch), same fields as RV(ansible_facts.oom.processes).
+          description: Every process matching O(watch), rows as in RV(ansible_facts.oom.processes) (same columns).
           type: list
-          elements: dict
+          elements: raw
           returned: always
           sample: []
+        kill_columns:
+          description: The names of the values of each row of RV(ansible_facts.oom.kills), in order (O(kill_fields), or every column).
+          type: list
+          elements: str
+          returned: always
+          sample: [time, timestamp, monotonic, boot_id, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
+                   pgtables_kb, vm_rss_kb, oom_score_adj, score, constraint, oom_memcg, task_memcg, unit, slice, container_id,
+                   container_runtime, invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported,
+                   sources, raw]
         kills:
           description:
             - One record per OOM kill, oldest first, merged across sources. The full field list is in C(docs/oom_facts.md);
               every field is present, null when the log did not say.
+            - With O(row_format=lists) each record is a list of values in the order of RV(ansible_facts.oom.kill_columns); with
+              O(row_format=dicts) a dictionary with those keys.
           type: list
-          elements: dict
+          elements: raw
           returned: always
           contains:
             time:
@@ -574,6 +623,16 @@ ansible_facts:
               type: int
               returned: always
               sample: 0
+            container_id:
+              description: Id of the container the victim ran in, from C(task_memcg) (as for processes); null on the host.
+              type: str
+              returned: always
+              sample: 4a23b606900e52804c29ecda56a0cdfeed269d438b144786a641a65d3ffae818
+            container_runtime:
+              description: The container's runtime (as for processes), null on the host or without C(task_memcg).
+              type: str
+              returned: always
+              sample: podman
             constraint:
               description: V(global), V(memcg), V(cpuset) or V(mempolicy).
               type: str
@@ -671,7 +730,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import KILL_FIELDS, PROCESS_FIELDS, SOURCES, collect
-from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import DEFAULT_LOG_FILES, MAX_RAW_LINES, parse_since
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import DEFAULT_LOG_FILES, DEFAULT_SINCE, MAX_RAW_LINES, ROW_FORMATS
 from ansible_collections.oomguard.linux.plugins.module_utils._systemd import show_properties
 
 
@@ -683,13 +742,14 @@ def build_module():
             name=dict(type="list", elements="str", default=[]),
             unit=dict(type="list", elements="str", default=[]),
             watch=dict(type="list", elements="str", default=[]),
-            since=dict(type="str", default="7d"),
+            since=dict(type="str", default=DEFAULT_SINCE),
             sources=dict(type="list", elements="str", choices=list(SOURCES), default=list(SOURCES)),
             log_files=dict(type="list", elements="path", default=list(DEFAULT_LOG_FILES)),
             units=dict(type="list", elements="str", default=[]),
             raw_lines=dict(type="int", default=MAX_RAW_LINES),
             process_fields=dict(type="list", elements="str", choices=list(PROCESS_FIELDS), default=[]),
             kill_fields=dict(type="list", elements="str", choices=list(KILL_FIELDS), default=[]),
+            row_format=dict(type="str", choices=list(ROW_FORMATS), default="lists"),
         ),
         supports_check_mode=True,
     )
@@ -702,10 +762,13 @@ def main():
         module.fail_json(msg="Failed to gather OOM facts: top must be 0 (all processes) or a positive number, got %d" % params["top"])
     if not 0 <= params["raw_lines"] <= MAX_RAW_LINES:
         module.fail_json(msg="Failed to gather OOM facts: raw_lines must be between 0 and %d, got %d" % (MAX_RAW_LINES, params["raw_lines"]))
-    try:
-        parse_since(params["since"])
-    except ValueError as exc:
-        module.fail_json(msg="Failed to gather OOM facts: %s" % exc)
+    if params["sources"] or params["since"] != DEFAULT_SINCE:
+        # the kernel-log code is imported only by a call that uses it (it is large and compiled from the zip each run)
+        from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import parse_since  # pylint: disable=import-outside-toplevel
+        try:
+            parse_since(params["since"])
+        except ValueError as exc:
+            module.fail_json(msg="Failed to gather OOM facts: %s" % exc)
 
     def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
