@@ -158,7 +158,8 @@ def _complete(row, placement, include_cmdline):
     row["swap_kb"] = row.get("swap_kb") or 0
     row["limit_memcg"], row["memcg_limit_bytes"], ranks = placement.limit(memcg)
     row["cgroup_rank"] = ranks.get(row["pid"])
-    container = placement.container(row.get("cgroup_path") or memcg)
+    # systemd's path decides when it names a container, else the memory hierarchy's (hosts without systemd's tree)
+    container = placement.container(row.get("cgroup_path")) or placement.container(memcg)
     if container is not None:
         row["container_id"] = container["id"]
         row["container_runtime"] = container["runtime"]

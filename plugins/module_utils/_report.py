@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import rows_as_dicts
+
 REPORT_SCHEMA = 1
 
 # Risk levels, ordered. ``unknown`` is a host the audit could not read (unreachable or failed).
@@ -112,7 +114,7 @@ def normalize_result(host, result):
     if not isinstance(result, dict):
         return "failed", "unexpected result type %s" % type(result).__name__, None
     if "schema" in result and "memory" in result:
-        return "ok", None, result
+        return "ok", None, rows_as_dicts(result)
     msg = result.get("msg") or result.get("reason") or ""
     if result.get("unreachable"):
         return "unreachable", str(msg or "host unreachable").strip(), None
@@ -127,7 +129,7 @@ def normalize_result(host, result):
     facts = (result.get("ansible_facts") or {}).get("oom")
     if not isinstance(facts, dict):
         return "failed", "the oom_facts task returned no ansible_facts.oom", None
-    return "ok", None, facts
+    return "ok", None, rows_as_dicts(facts)  # oom_facts schema 2 returns rows as lists with a columns header
 
 
 def _unit_keys(unit):
