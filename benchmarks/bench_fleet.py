@@ -12,7 +12,7 @@ Both plays run over the same ``--hosts`` (200) inventory hosts (``ansible_connec
 from the built and installed collection (``ansible-playbook oomguard.linux.audit``, report included), the baseline
 ``ansible.builtin.ping``. Target: the audit's controller CPU per host <= 1.2x ping's. Exits 1 when missed.
 
-    .venv/bin/python benchmarks/bench_fleet.py [--hosts 200] [--forks 50] [--rounds 1]
+    .venv/bin/python benchmarks/bench_fleet.py [--hosts 200] [--forks 50] [--rounds 1] [--facts-play]
 """
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from _ansiballz import TARGET_PYTHON, VENV_BIN, Installed, load
+from bench_module import audit_args
 
 TARGET = 1.2
 
@@ -63,6 +66,9 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--forks", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--facts-play", action="store_true",
+                        help="also run a play of one literal oom_facts task with the audit's options (no templating, no "
+                             "report): splits the audit's controller cost into the module's and the play's")
     args = parser.parse_args()
     print("fleet audit vs ping, %d local-connection hosts, forks %d; %s" % (args.hosts, args.forks, load()))
     with Installed() as installed:
@@ -77,13 +83,20 @@ def main() -> int:
         inventory.write_text("\n".join(lines) + "\n", encoding="utf-8")
         ping = work / "ping.yml"
         ping.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n", encoding="utf-8")
+        facts_play = work / "facts.yml"
+        facts_play.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False,
+                                                "tasks": [{"oomguard.linux.oom_facts": audit_args()}]}]), encoding="utf-8")
         env = installed.env()
         base = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "-f", str(args.forks)]
         audit = base + ["oomguard.linux.audit", "-e", "oomguard_audit_report_dir=%s" % (work / "report"),
                         "-e", "oomguard_audit_become=false"]
         runs = {"ping": [], "audit": []}
+        if args.facts_play:
+            runs["facts"] = []
         for _round in range(args.rounds):
             runs["ping"].append(run_play(base + [str(ping)], env, log))
+            if args.facts_play:
+                runs["facts"].append(run_play(base + [str(facts_play)], env, log))
             runs["audit"].append(run_play(audit, env, log))
             print("  round %d done; %s" % (_round + 1, load()))
         report = json.loads((work / "report" / "report.json").read_text(encoding="utf-8"))
@@ -95,6 +108,9 @@ def main() -> int:
                   "controller CPU %7.2f s = %.3f s/host" % (name, wall, tree, managed, count, managed / max(1, count),
                                                             tree - managed, (tree - managed) / args.hosts))
         per_host[name] = min((tree - managed) / args.hosts for wall, tree, managed, count in results)
+    if "facts" in per_host:
+        print("  the oom_facts task alone (literal options, no report): %.3f s/host = %.2fx ping"
+              % (per_host["facts"], per_host["facts"] / per_host["ping"]))
     ratio = per_host["audit"] / per_host["ping"]
     ok = ratio <= TARGET
     print("controller CPU per host: audit %.3f s, ping %.3f s -> ratio %.2fx  target <= %.1fx  %s; %s"
