@@ -153,7 +153,7 @@ class Drill:
 
 
 def oom_facts(host, **args):
-    params = {"sources": ["journal", "dmesg"], "since": "1h", "top": 10, "watch": [PG, BATCH]}
+    params = {"sources": ["journal", "dmesg"], "since": "1h", "top": 10, "watch": [PG, BATCH], "row_format": "dicts"}
     params.update(args)
     res = run_module("oom_facts", params, host=host.name, inventory=host.inventory)
     assert not res.get("failed"), res
