@@ -240,9 +240,12 @@ def main() -> int:
     parser.add_argument("--audit-procs", type=int, default=500)
     parser.add_argument("--only", default="processes,log,audit")
     parser.add_argument("--profile", choices=["top0", "top20", "audit"])
+    parser.add_argument("--source", default=str(ROOT),
+                        help="checkout to build the collection from (default: this one; another one, e.g. the main branch's "
+                             "worktree, gives a before/after under the same conditions)")
     args = parser.parse_args()
-    print("oom_facts through AnsiballZ (%s), %s" % (TARGET_PYTHON, load()))
-    with Installed() as installed:
+    print("oom_facts through AnsiballZ (%s), collection built from %s; %s" % (TARGET_PYTHON, args.source, load()))
+    with Installed(Path(args.source)) as installed:
         if args.profile:
             profile(installed, args.profile, args)
             return 0
