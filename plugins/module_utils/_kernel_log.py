@@ -42,6 +42,10 @@ Record schema (one dict per kill; every key is always present, ``None`` when unk
 ``unit_reported``   True when systemd's "A process of this unit has been killed by the OOM killer" (or "Failed with
                     result 'oom-kill'") for the unit was merged into this kill. Such reports never count as a kill
                     of their own unless no kernel line for them exists in any source (then pid and comm are None).
+``trust``           How far the evidence can be trusted, set by the readers (strongest source wins in a merge):
+                    ``kernel`` (dmesg, /dev/kmsg, journal with _TRANSPORT=kernel), ``killer`` (a user-space line the
+                    journal vouches for: the killer's own unit, or systemd as PID 1), ``unverified`` (a plain text
+                    log: anyone who can write to syslog could have written it); None from the parsers alone.
 ``sources``         Where the kill was seen: ``journal``, ``dmesg``, ``kmsg``, ``file:/var/log/kern.log``...
 ``raw``             Up to 6 log lines (message part, 400 characters each) that made the record; [] when disabled.
 
@@ -66,12 +70,16 @@ import datetime
 import errno
 import glob
 import gzip
+import io
 import json
 import os
 import re
+import stat
 import time
+import zlib
 
 from ansible_collections.oomguard.linux.plugins.module_utils._systemd import unit_from_cgroup_path
+from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 
 KILLERS = ("kernel", "systemd-oomd", "earlyoom")
 
@@ -80,7 +88,7 @@ RECORD_KEYS = (
     "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "pgtables_kb", "vm_rss_kb",
     "oom_score_adj", "score", "constraint", "oom_memcg", "task_memcg", "unit", "slice", "container_id",
     "invoker", "killer", "signal", "reason", "processes_killed",
-    "group_kill", "reaped", "unit_reported", "sources", "raw",
+    "group_kill", "reaped", "unit_reported", "trust", "sources", "raw",
 )
 
 MAX_RAW_LINES = 6
@@ -280,19 +288,15 @@ def _inner_mono(msg):
 
 
 def _json_line(line):
+    """One journal entry (a ``-o json`` line, or the entry already decoded) as a ``_Line``, or None."""
     try:
-        entry = json.loads(line)
+        entry = line if isinstance(line, dict) else json.loads(line)
     except ValueError:
         return None
     if not isinstance(entry, dict):
         return None
-    msg = entry.get("MESSAGE")
-    if isinstance(msg, list):
-        try:
-            msg = bytes(msg).decode("utf-8", "replace")
-        except (TypeError, ValueError):
-            return None
-    if not isinstance(msg, str):
+    msg = _journal_message(entry.get("MESSAGE"))  # one line of valid UTF-8, as the readers decode every source
+    if msg is None:
         return None
     wall = mono = None
     try:
@@ -312,7 +316,7 @@ def _json_line(line):
     if entry.get("_TRANSPORT") == "kernel":
         tag = "kernel"
     unit = entry.get("UNIT") or entry.get("USER_UNIT")
-    return _Line(msg.rstrip("\n").split("\n")[0], wall, mono, tag, entry.get("_BOOT_ID"), unit)
+    return _Line(msg, wall, mono, tag, entry.get("_BOOT_ID"), unit)
 
 
 def split_line(line, year=None, now=None):
@@ -720,8 +724,243 @@ def parse_lines(lines, source="log", boot_time=None, boot_id=None, year=None, no
     yield from parser.close()
 
 
-def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None):
-    """Yield the candidate lines (bytes) of a binary file object, reading it in chunks.
+# -- reading files and command output without trusting them -------------------------------------------
+# Every byte a reader hands to the parser went through these: a line is at most MAX_LINE_LENGTH bytes (longer ones
+# are cut there and counted, the rest of them is skipped, never collected), a file is read for at most
+# MAX_BYTES_PER_FILE bytes (the newest ones) and a rotated .gz for at most MAX_INFLATED_BYTES once inflated
+# (a small gzip bomb that inflates to gigabytes stops there), and only regular files are opened at all.
+MAX_LINE_LENGTH = 64 << 10
+MAX_BYTES_PER_FILE = 256 << 20
+MAX_INFLATED_BYTES = 256 << 20
+DEFAULT_LIMITS = {"max_line_length": MAX_LINE_LENGTH, "max_bytes_per_file": MAX_BYTES_PER_FILE,
+                  "max_inflated_bytes": MAX_INFLATED_BYTES}
+
+# C0 controls and DEL spelled as the kernel spells them in /dev/kmsg (``\x0a``): a name with a newline stays one line.
+_CONTROLS = dict((code, u"\\x%02x" % code) for code in list(range(32)) + [127])
+_RE_ESCAPE_ANY = re.compile(rb"\\x([0-9a-fA-F]{2})")
+_RE_ESCAPE_HIGH = re.compile(rb"\\x([89a-fA-F][0-9a-fA-F])")
+_RE_SYSLOG_CONTROL = re.compile(rb"#(0[0-3][0-7]|177)")
+
+
+def _hex_byte(match):
+    return bytes((int(match.group(1), 16),))
+
+
+def _octal_byte(match):
+    return bytes((int(match.group(1), 8),))
+
+
+def _as_bytes(text):
+    """A str back to the bytes it was decoded from (surrogate escapes); other lone surrogates as ``\\udxxx`` text."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
+def log_text(data, unescape=None):
+    """One log line (bytes, or str that may hold surrogate escapes) as valid UTF-8 text on one line.
+
+    ``unescape`` undoes a source's own escaping first (``"kmsg"``: the kernel's ``\\xNN`` for controls, bytes >= 0x7f
+    and the backslash; ``"dmesg"``: the ``\\xNN`` dmesg prints for bytes >= 0x80 it cannot show; ``"syslog"``:
+    rsyslog's ``#012`` for control characters). Then undecodable bytes are spelled ``\\xff`` (``_text.safe_text``)
+    and control characters ``\\x0a`` (as /dev/kmsg does), so the same name reads the same from every source."""
+    if isinstance(data, str):
+        data = _as_bytes(data)
+    if unescape == "kmsg":
+        data = _RE_ESCAPE_ANY.sub(_hex_byte, data)
+    elif unescape == "dmesg":
+        if b"\\x" in data:
+            data = _RE_ESCAPE_HIGH.sub(_hex_byte, data)
+    elif unescape == "syslog":
+        if b"#" in data:
+            data = _RE_SYSLOG_CONTROL.sub(_octal_byte, data)
+    text = safe_text(data)
+    return text if text.isprintable() else text.translate(_CONTROLS)
+
+
+class SkippedFile(Exception):
+    """A log file that is not read on purpose (not a regular file, a symbolic link): ``str(exc)`` says why."""
+
+
+class FileStats(object):
+    """What reading one file did: its size, the bytes read, lines, lines cut at the maximum length, and
+    ``truncated`` (None, or in words what a cap left unread)."""
+    __slots__ = ("size", "bytes_read", "lines", "long_lines", "truncated")
+
+    def __init__(self, size=None):
+        self.size = size
+        self.bytes_read = 0
+        self.lines = 0
+        self.long_lines = 0
+        self.truncated = None
+
+    def as_dict(self):
+        return {"size": self.size, "bytes_read": self.bytes_read, "lines": self.lines, "long_lines": self.long_lines,
+                "truncated": self.truncated}
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISLNK, "symbolic link"), (stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "regular file" if stat.S_ISREG(mode) else "special file"
+
+
+class _Budget(object):
+    """``read(n)`` of ``source`` that stops after ``limit`` bytes; ``hit`` tells whether more was there."""
+
+    def __init__(self, source, limit, counts_eof=None):
+        self.source = source
+        self.left = limit
+        self.used = 0
+        self.hit = False
+        self._probed = False
+        self.counts_eof = counts_eof  # a _Budget whose cap explains an early end of a compressed stream
+
+    def _read(self, size):
+        try:
+            return self.source.read(size)
+        except EOFError:
+            # the compressed bytes were cut by their own cap: the inflated stream simply ends there
+            if self.counts_eof is not None and self.counts_eof.hit:
+                return b""
+            raise
+
+    def read(self, size=-1):
+        if self.left <= 0:
+            if not self._probed:
+                self._probed = True
+                self.hit = bool(self._read(1))
+            return b""
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self._read(size)
+        self.left -= len(data)
+        self.used += len(data)
+        return data
+
+
+def open_log(path, max_bytes_per_file=MAX_BYTES_PER_FILE, max_inflated_bytes=MAX_INFLATED_BYTES):
+    """Open a log file (plain, or ``.gz``) for bounded reading. Returns ``(reader, close, finish, stats)``: ``reader.read(n)``
+    gives the bytes to parse, ``close()`` closes the file, ``finish()`` fills ``stats`` in after reading.
+
+    Only a regular file is opened: anything else (FIFO, device, directory, socket, symbolic link) raises
+    ``SkippedFile`` with why, before it is opened (lstat), and again if it changed between the check and the open
+    (``O_NOFOLLOW``, then fstat: same device and inode, still a regular file). ``O_NONBLOCK`` keeps even a FIFO swapped
+    in at the last moment from blocking the open. A plain file larger than ``max_bytes_per_file`` is read from
+    that many bytes before its end (the newest lines; the first, partial line is skipped); a ``.gz`` is read for at
+    most ``max_bytes_per_file`` compressed and ``max_inflated_bytes`` inflated bytes."""
+    before = os.lstat(path)
+    kind = _kind(before.st_mode)
+    if kind != "regular file":
+        raise SkippedFile("not a regular file: %s%s" % (kind, " (not followed)" if kind == "symbolic link" else ""))
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SkippedFile("not a regular file: symbolic link (not followed)")
+        raise
+    try:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+            raise SkippedFile("replaced while being opened (now a %s)" % _kind(now.st_mode))
+        raw = io.FileIO(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+    stats = FileStats(now.st_size)
+    max_bytes_per_file = max(1, int(max_bytes_per_file))
+    if path.endswith(".gz"):
+        packed = _Budget(raw, max_bytes_per_file)
+        inflated = _Budget(gzip.GzipFile(fileobj=packed, mode="rb"), max(1, int(max_inflated_bytes)), counts_eof=packed)
+
+        def finish():
+            stats.bytes_read = inflated.used
+            if packed.hit:
+                stats.truncated = "stopped after %d compressed bytes (max_bytes_per_file)" % packed.used
+            elif inflated.hit:
+                stats.truncated = "stopped after %d inflated bytes (max_inflated_bytes)" % inflated.used
+        return inflated, raw.close, finish, stats
+    start = 0
+    if now.st_size > max_bytes_per_file:
+        start = now.st_size - max_bytes_per_file
+        raw.seek(start)
+    reader = _Budget(raw, max_bytes_per_file)
+    reader.partial_first_line = start > 0
+
+    def finish_plain():
+        stats.bytes_read = reader.used
+        if start:
+            stats.truncated = "read the last %d of %d bytes (max_bytes_per_file)" % (reader.used, now.st_size)
+        elif reader.hit:
+            stats.truncated = "stopped after %d bytes (max_bytes_per_file; the file grew while read)" % reader.used
+    return reader, raw.close, finish_plain, stats
+
+
+def _cut_long_lines(block, max_line, stats):
+    """``block`` (whole lines, ending in a newline) with every line longer than ``max_line`` bytes cut to that length.
+
+    Steps through the block ``max_line`` bytes at a time with ``rfind`` (C speed), not line by line."""
+    size = len(block)
+    pos = start = 0
+    parts = None
+    while size - pos > max_line + 1:
+        newline = block.rfind(b"\n", pos, pos + max_line + 1)
+        if newline >= 0:
+            pos = newline + 1
+            continue
+        if parts is None:
+            parts = []
+        parts.append(block[start:pos + max_line])
+        parts.append(b"\n")
+        stats.long_lines += 1
+        pos = start = block.find(b"\n", pos + max_line) + 1
+    if parts is None:
+        return block
+    parts.append(block[start:])
+    return b"".join(parts)
+
+
+def _line_blocks(read, chunk_size, max_line, stats, skip_first=False):
+    """Yield blocks of whole lines (each block ends with a newline) read through ``read(n)``.
+
+    Memory stays below ``chunk_size + max_line``: a line longer than ``max_line`` bytes is cut there (counted in
+    ``stats.long_lines``) and the rest of it is read past, not kept, however long it is (a file of NUL bytes without
+    a newline). ``skip_first`` drops everything up to the first newline (a file read from the middle)."""
+    carry = b""
+    discarding = skip_first
+    while True:
+        chunk = read(chunk_size)
+        if not chunk:
+            if carry:
+                yield carry + b"\n"
+            return
+        if discarding:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk = chunk[newline + 1:]
+            discarding = False
+        data = carry + chunk if carry else chunk
+        last = data.rfind(b"\n")
+        if last < 0:
+            carry = data
+        else:
+            carry = data[last + 1:]
+            yield _cut_long_lines(data[:last + 1], max_line, stats)
+        if len(carry) > max_line:
+            stats.long_lines += 1
+            yield carry[:max_line] + b"\n"
+            carry = b""
+            discarding = True
+
+
+def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None, max_line=MAX_LINE_LENGTH, stats=None):
+    """Yield the candidate lines (bytes) of a binary file object, reading it in chunks (``_line_blocks``: no line
+    longer than ``max_line`` bytes, memory bounded whatever the file holds).
 
     Each needle is searched with bytes.find over the whole chunk (C speed, one pass per needle): ``ill`` preceded
     by K/k (Killed, Kill, kill, killed, oom-kill, oom-killer, killing: kernel lines, systemd's unit reports, systemd-oomd)
@@ -730,25 +969,18 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None):
     lines after an ``oom-kill:`` summary that lacks its ``,uid=`` end come along too: they may hold its split
     continuation (``,task_memcg=...``), which contains no needle of its own."""
     needles = (b"ill", b"oom")
-    tail = b""
     follow = 0
-    while True:
-        block = handle.read(chunk_size)
-        if not block:
-            if tail:
-                block, tail = tail + b"\n", b""
-            else:
-                return
-        else:
-            cut = block.rfind(b"\n")
-            if cut < 0:
-                tail += block
-                continue
-            block, tail = tail + block[:cut + 1], block[cut + 1:]
+    count_lines = counter is not None or stats is not None  # counting costs a pass over every block: on request only
+    if stats is None:
+        stats = FileStats()
+    for block in _line_blocks(handle.read, chunk_size, max_line, stats, getattr(handle, "partial_first_line", False)):
         size = len(block)
         find = block.find
-        if counter is not None:
-            counter[0] += block.count(b"\n")
+        if count_lines:
+            lines = block.count(b"\n")
+            stats.lines += lines
+            if counter is not None:
+                counter[0] += lines
         done = 0  # everything before this offset has been handed out
         while follow and done < size:
             end = find(b"\n", done)
@@ -791,22 +1023,32 @@ def _candidate_lines(handle, chunk_size=CHUNK_SIZE, counter=None):
 
 
 def parse_file(path_or_handle, source=None, boot_time=None, boot_id=None, year=None, now=None, keep_raw=True,
-               chunk_size=CHUNK_SIZE, counter=None):
+               chunk_size=CHUNK_SIZE, counter=None, limits=None, stats=None):
     """Yield event records from a log file (path, ``.gz`` path, or binary file object), read in chunks.
 
-    Journal JSON is read through ``parse_lines``. Raises OSError/IOError when the file cannot be opened or read
-    (the readers catch it)."""
+    ``limits`` (keys of ``DEFAULT_LIMITS``) bound what is read: a path is opened with ``open_log`` (regular files
+    only, else ``SkippedFile``; at most ``max_bytes_per_file``/``max_inflated_bytes``), every line is cut at
+    ``max_line_length``. ``stats`` (a ``FileStats``) is filled in with what was read and cut. Lines are decoded with
+    ``log_text`` (``\\xff`` for undecodable bytes, rsyslog's ``#012`` turned into the kernel's ``\\x0a``).
+    Raises OSError/IOError when the file cannot be opened or read (the readers catch it)."""
+    limits = dict(DEFAULT_LIMITS, **(limits or {}))
     if isinstance(path_or_handle, (str, bytes)):
-        path = path_or_handle.decode() if isinstance(path_or_handle, bytes) else path_or_handle
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rb") as handle:
-            yield from parse_file(handle, source or "file:" + path, boot_time, boot_id, year, now, keep_raw,
-                                  chunk_size, counter)
+        path = os.fsdecode(path_or_handle)
+        reader, close, finish, opened = open_log(path, limits["max_bytes_per_file"], limits["max_inflated_bytes"])
+        try:
+            yield from parse_file(reader, source or "file:" + path, boot_time, boot_id, year, now, keep_raw,
+                                  chunk_size, counter, limits, stats)
+        finally:
+            close()
+            finish()
+            if stats is not None:
+                stats.size, stats.bytes_read, stats.truncated = opened.size, opened.bytes_read, opened.truncated
         return
     parser = KillParser(source or "file", boot_time, boot_id, year, now, keep_raw)
     feed_line = parser.feed_line
-    for raw in _candidate_lines(path_or_handle, chunk_size, counter):
-        yield from feed_line(split_line(raw.decode("utf-8", "replace"), year, now))
+    max_line = max(1, int(limits["max_line_length"]))
+    for raw in _candidate_lines(path_or_handle, chunk_size, counter, max_line, stats):
+        yield from feed_line(split_line(log_text(raw, "syslog"), year, now))
     yield from parser.close()
 
 
@@ -826,8 +1068,11 @@ def _same_kill(a, b, tolerance):
 
 
 def _absorb(into, other):
+    # evidence weaker than the record's (a text log's line for a kernel kill) fills in none of its fields
+    weaker = _TRUST_RANK.get(other.get("trust"), 0) < _TRUST_RANK.get(into.get("trust"), 0)
+    into["trust"] = stronger_trust(into.get("trust"), other.get("trust"))
     for key in RECORD_KEYS:
-        if key in ("sources", "raw"):
+        if key in ("sources", "raw", "trust") or weaker:
             continue
         if key in ("group_kill", "reaped", "unit_reported"):
             into[key] = bool(into[key] or other[key])
@@ -1004,6 +1249,33 @@ def filter_cgroup(records, prefix):
 
 
 # -- source readers: never raise; each returns (events, status) -----------------------------------------
+# How far a record's evidence can be trusted (``trust``), strongest first. ``kernel``: the kernel wrote it (dmesg,
+# /dev/kmsg, journal entries with _TRANSPORT=kernel, which only the kernel and root can produce). ``killer``: a
+# user-space line the journal itself vouches for: from the killer's own unit (systemd-oomd.service,
+# earlyoom.service) under a system uid, or from systemd itself (PID 1, uid 0). ``unverified``: a line of a plain
+# text log (anyone who can write to syslog could have written it). Merged records keep the strongest.
+TRUST_LEVELS = ("kernel", "killer", "unverified")
+_TRUST_RANK = {"kernel": 3, "killer": 2, "unverified": 1}
+# The user-space killers' own units, by their syslog identifier.
+KILLER_UNITS = {"systemd-oomd": "systemd-oomd.service", "earlyoom": "earlyoom.service"}
+# The uids a killer's unit may run as: root, a system user (systemd-oomd runs as ``systemd-oom``) or a systemd
+# DynamicUser= uid (61184-65519); never an ordinary user's uid, nor nobody (65534) - but the unit is what matters:
+# journald sets _SYSTEMD_UNIT from the sender's cgroup, which an unprivileged process cannot join.
+SYSTEM_UID_MAX = 999
+DYNAMIC_UIDS = (61184, 65519)
+
+
+def stronger_trust(a, b):
+    """The stronger of two ``trust`` values (None is weakest)."""
+    return a if _TRUST_RANK.get(a, 0) >= _TRUST_RANK.get(b, 0) else b
+
+
+def _set_trust(events, trust):
+    for event in events:
+        event["trust"] = trust
+    return events
+
+
 def _status(name, **values):
     status = {"source": name, "available": False, "lines": 0, "kills": 0, "reason": None}
     status.update(values)
@@ -1028,8 +1300,11 @@ KERNEL_MATCH = "_TRANSPORT=kernel"
 # journalctl's own filter (--grep, systemd 237+ built with PCRE2): the needles of ``is_candidate``, so journalctl hands
 # over exactly the lines the parser would look at. Upper-case letters in the pattern make it case sensitive.
 JOURNAL_GREP = "kill|Kill|oom|task_memcg|,task=|sending SIG"
-# The fields ``_json_line`` reads (journalctl adds __CURSOR, __REALTIME_TIMESTAMP, __MONOTONIC_TIMESTAMP and _BOOT_ID).
-JOURNAL_FIELDS = "MESSAGE,_SOURCE_MONOTONIC_TIMESTAMP,SYSLOG_IDENTIFIER,_TRANSPORT,UNIT,USER_UNIT"
+# The fields ``_json_line`` reads and the trusted fields (set by journald, never by the sender) the trust check reads
+# (journalctl adds __CURSOR, __REALTIME_TIMESTAMP, __MONOTONIC_TIMESTAMP and _BOOT_ID).
+JOURNAL_FIELDS = "MESSAGE,_SOURCE_MONOTONIC_TIMESTAMP,SYSLOG_IDENTIFIER,_TRANSPORT,UNIT,USER_UNIT,_SYSTEMD_UNIT,_UID,_PID"
+# The user-space query: the killers' lines and systemd's per-unit reports.
+USERSPACE_MATCH = ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"]
 # What journalctl prints when it lacks an option: built without PCRE2 ("Compiled without pattern matching support"),
 # PCRE2 not loadable at run time, or too old to know --grep / --output-fields (getopt's message).
 _UNSUPPORTED = ("pattern matching", "pcre", "unrecognized option", "invalid option", "unknown option")
@@ -1063,9 +1338,83 @@ def _journal_unavailable(rc, out, err, what):
     """Why a journalctl answer holds no JSON: it failed, or (exit 0 and a message) there is no journal to read."""
     text = (out or "") + (err or "")
     if rc != 0:
-        return "%s failed (rc=%s): %s" % (what, rc, (err or out or "").strip()[:200])
+        return "%s failed (rc=%s): %s" % (what, rc, log_text((err or out or "").strip()[:200]))
     found = [marker for marker in _NO_JOURNAL if marker in text]
-    return "journal unavailable: %s" % (found[0] if found else ((err or out or "").strip()[:200] or "%s printed nothing" % what))
+    return "journal unavailable: %s" % (found[0] if found else (log_text((err or out or "").strip()[:200]) or "%s printed nothing" % what))
+
+
+def _trusted_uid(value):
+    try:
+        uid = int(value)
+    except (TypeError, ValueError):
+        return False
+    return 0 <= uid <= SYSTEM_UID_MAX or DYNAMIC_UIDS[0] <= uid <= DYNAMIC_UIDS[1]
+
+
+def journal_kernel_entry(entry):
+    """Why a kernel-query entry is refused (None: accepted). Only what journald itself marks as the kernel's."""
+    if entry.get("_TRANSPORT") != "kernel":
+        return "not _TRANSPORT=kernel"
+    return None
+
+
+def journal_userspace_entry(entry):
+    """Why a user-space entry is refused (None: accepted). A killer's line counts only from its own unit and a system
+    uid; systemd's unit reports only from PID 1 as root. These are journald's trusted fields (``_``-prefixed: a sender
+    cannot set them), so ``logger -t earlyoom`` run by any user is refused here."""
+    ident = entry.get("SYSLOG_IDENTIFIER")
+    if entry.get("_TRANSPORT") == "kernel":
+        return "kernel entry"  # the kernel query reads those
+    if ident in KILLER_UNITS:
+        if entry.get("_SYSTEMD_UNIT") != KILLER_UNITS[ident]:
+            return "%s line not from %s" % (ident, KILLER_UNITS[ident])
+        if not _trusted_uid(entry.get("_UID")):
+            return "%s line from uid %s" % (ident, entry.get("_UID"))
+        return None
+    if ident == "systemd":
+        if str(entry.get("_PID")) != "1" or str(entry.get("_UID")) != "0":
+            return "systemd line not from PID 1 as root"
+        return None
+    return "identifier %s" % ident
+
+
+def _journal_message(value):
+    """MESSAGE (a string, or a byte array when it is not valid UTF-8) as one line of valid UTF-8 (``log_text``)."""
+    if isinstance(value, list):
+        try:
+            value = bytes(value)
+        except (TypeError, ValueError):
+            return None
+    if isinstance(value, str):
+        value = _as_bytes(value)
+    if not isinstance(value, bytes):
+        return None
+    return log_text(value.rstrip(b"\n"))
+
+
+def _journal_events(lines, accept, boot_time_value, keep_raw, refused):
+    """Parse journalctl ``-o json`` lines, each entry checked by ``accept(entry)`` (None: trusted, else why not;
+    ``refused`` counts the reasons)."""
+    parser = KillParser("journal", boot_time_value, current_boot_id(), keep_raw=keep_raw)
+    events = []
+    for line in lines:
+        if not is_candidate(line):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        why = accept(entry)
+        if why is not None:
+            refused[why] = refused.get(why, 0) + 1
+            continue
+        parsed = _json_line(entry)
+        if parsed is not None:
+            events.extend(parser.feed_line(parsed))
+    events.extend(parser.close())
+    return events
 
 
 def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl", keep_raw=True):
@@ -1077,7 +1426,11 @@ def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl
     without PCRE2: "Compiled without pattern matching support") is asked again without them, and the status says
     ``filtered: false``. ``--grep`` exits 1 when nothing matched: a short unfiltered query (``-n 1``) then tells
     "no kill lines" (read, 0 lines) from "no journal". An empty journal ("No journal files were found" /
-    "-- No entries --" with exit 0, or no output at all for the kernel) is reported as unavailable."""
+    "-- No entries --" with exit 0, or no output at all for the kernel) is reported as unavailable.
+
+    Trust follows each entry, not the query: kernel lines only with ``_TRANSPORT=kernel`` (``trust: kernel``), the
+    killers' and systemd's lines only as ``journal_userspace_entry`` allows (``trust: killer``). Entries refused are
+    counted in the status's ``refused`` (``{reason: count}``)."""
     events = []
     since_epoch = None
     try:
@@ -1103,23 +1456,26 @@ def read_journal(run_command, since=None, boot_time=None, journalctl="journalctl
                 return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl " + KERNEL_MATCH))
         else:
             return events, _status("journal", reason=_journal_unavailable(rc, out, err, "journalctl " + KERNEL_MATCH))
+    refused = {}
     lines = out.splitlines()
-    events.extend(parse_lines(lines, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
+    events.extend(_set_trust(_journal_events(lines, journal_kernel_entry, boot_time, keep_raw, refused), "kernel"))
     count = len(lines)
-    # user-space killers and systemd's per-unit reports (system manager and user managers)
-    # (starting with the options the first query found this journalctl to accept)
-    rc2, out2, err2, variant2, notes2 = _journal_query(run_command, base, ["-t", "systemd-oomd", "-t", "earlyoom", "-t", "systemd"],
-                                                       first=variant)
+    # user-space killers and systemd's per-unit reports (the system manager's only: a user's own manager, and any
+    # process of that user, could write them); starting with the options the first query found this journalctl to accept
+    rc2, out2, err2, variant2, notes2 = _journal_query(run_command, base, USERSPACE_MATCH, first=variant)
     notes.extend(notes2)
     grep2 = variant2 == 0
     if rc2 == 0 and (out2 or "").lstrip().startswith("{"):
         lines2 = out2.splitlines()
         count += len(lines2)
-        events.extend(parse_lines(lines2, "journal", boot_time, current_boot_id(), keep_raw=keep_raw))
+        events.extend(_set_trust(_journal_events(lines2, journal_userspace_entry, boot_time, keep_raw, refused), "killer"))
     elif rc2 != 0 and not (grep2 and rc2 == 1 and not (err2 or "").strip()):  # --grep's "nothing matched" is no failure
-        notes.append("user-space killers not read: rc=%s %s" % (rc2, (err2 or "").strip()[:120]))
+        notes.append("user-space killers not read: rc=%s %s" % (rc2, log_text((err2 or "").strip()[:120])))
+    if refused:
+        notes.append("%d entries not trusted (%s)" % (sum(refused.values()),
+                                                      ", ".join("%s: %d" % item for item in sorted(refused.items()))))
     return events, _status("journal", available=True, lines=count, kills=_kills_in(events), filtered=grep_used,
-                           reason="; ".join(notes) or None)
+                           refused=sum(refused.values()), reason="; ".join(notes) or None)
 
 
 def _restrict_reason(default):
@@ -1132,19 +1488,53 @@ def _restrict_reason(default):
     return default
 
 
+_RE_DMESG_STAMP = re.compile(r"^\[[ \d.]+\] ")
+
+
+def dmesg_records(lines):
+    """dmesg's output lines joined back into one line per kernel record, decoded with ``log_text``.
+
+    dmesg prints a newline inside a message (a process named ``"a\\nb"``) as a line break followed by blanks as wide
+    as the ``[ stamp ]`` prefix; such a line is joined to its record again (the newline becomes ``\\x0a``, as
+    /dev/kmsg spells it), so the kill is one line and one record. Candidate lines only (the parser's substring
+    prefilter) are decoded."""
+    record = None
+    indent = 0
+    for line in lines:
+        if record is not None and line[:1] == " " and indent and line[:indent].strip() == "" and line[:indent] == " " * indent:
+            record += "\n" + line[indent:]
+            continue
+        if record is not None and is_candidate(record):
+            yield log_text(record, "dmesg")
+        record = line
+        match = _RE_DMESG_STAMP.match(line)
+        indent = match.end() if match else 0
+    if record is not None and is_candidate(record):
+        yield log_text(record, "dmesg")
+
+
 def read_dmesg(run_command, boot_time_value=None, dmesg="dmesg", keep_raw=True):
     """Read kills from ``dmesg`` (monotonic stamps, converted with the boot time). Never raises."""
     if boot_time_value is None:
         boot_time_value = boot_time()
     rc, out, err = _run(run_command, [dmesg])
     if rc != 0:
-        reason = "dmesg failed (rc=%s): %s" % (rc, (err or out or "").strip()[:200])
+        reason = "dmesg failed (rc=%s): %s" % (rc, log_text((err or out or "").strip()[:200]))
         if "not permitted" in (err or "") or "denied" in (err or ""):
             reason = _restrict_reason(reason)
         return [], _status("dmesg", reason=reason)
     lines = out.splitlines()
-    events = list(parse_lines(lines, "dmesg", boot_time_value, current_boot_id(), keep_raw=keep_raw))
+    events = _set_trust(list(parse_lines(dmesg_records(lines), "dmesg", boot_time_value, current_boot_id(),
+                                         keep_raw=keep_raw)), "kernel")
     return events, _status("dmesg", available=True, lines=len(lines), kills=_kills_in(events))
+
+
+def kmsg_text(record):
+    """One /dev/kmsg record (bytes of one read) as its first line, decoded: the kernel escapes controls, bytes
+    >= 0x7f and the backslash as ``\\xNN``; they are undone and the text spelled as from every other source
+    (``log_text``), so a name with a newline or a 0xff byte reads as dmesg's and the journal's do."""
+    line = record.split(b"\n", 1)[0]
+    return log_text(line, "kmsg") if b"\\x" in line else safe_text(line)
 
 
 def _kmsg_lines(fd, counter):
@@ -1160,7 +1550,7 @@ def _kmsg_lines(fd, counter):
         if not data:
             return
         counter[0] += 1
-        yield data.decode("utf-8", "replace").split("\n", 1)[0]
+        yield kmsg_text(data)
 
 
 def read_kmsg(path="/dev/kmsg", boot_time_value=None, keep_raw=True):
@@ -1176,8 +1566,8 @@ def read_kmsg(path="/dev/kmsg", boot_time_value=None, keep_raw=True):
             reason = _restrict_reason(reason)
         return [], _status("kmsg", reason=reason)
     try:
-        events = list(parse_lines(_kmsg_lines(fd, counter), "kmsg", boot_time_value, current_boot_id(),
-                                  keep_raw=keep_raw))
+        events = _set_trust(list(parse_lines(_kmsg_lines(fd, counter), "kmsg", boot_time_value, current_boot_id(),
+                                             keep_raw=keep_raw)), "kernel")
     except OSError as exc:
         return [], _status("kmsg", lines=counter[0], reason="reading %s failed: %s" % (path, exc.strerror))
     finally:
@@ -1189,10 +1579,11 @@ _RE_ROTATED = re.compile(r"\.\d+(?:\.gz)?$|\.gz$")
 
 
 def expand_rotated(paths):
-    """Each path followed by its rotated siblings (``.1``, ``.2.gz``...), oldest last, existing files only."""
+    """Each path followed by its rotated siblings (``.1``, ``.2.gz``...), oldest last, existing names only (a symbolic
+    link is listed, so that the reader can say it skipped it)."""
     out = []
     for path in paths:
-        found = [path] if os.path.exists(path) else []
+        found = [path] if os.path.lexists(path) else []
         siblings = [p for p in glob.glob(glob.escape(path) + ".*") if _RE_ROTATED.search(p[len(path):])]
 
         def order(p, base=path):
@@ -1208,40 +1599,53 @@ def expand_rotated(paths):
 DEFAULT_LOG_FILES = ("/var/log/kern.log", "/var/log/messages")
 
 
-def read_log_files(paths=DEFAULT_LOG_FILES, since=None, keep_raw=True, rotated=True):
-    """Read kills from syslog files (plain or .gz, rotated siblings included). Never raises.
+def read_log_files(paths=DEFAULT_LOG_FILES, since=None, keep_raw=True, rotated=True, limits=None):
+    """Read kills from syslog files (plain or .gz, rotated siblings included). Never raises, never blocks.
 
-    Returns (events, status) where status lists each file read and why others were not."""
+    ``limits`` (keys of ``DEFAULT_LIMITS``) bound what is read of each file (``open_log``, ``parse_file``). Returns
+    (events, status): status lists each file with what was read (``bytes_read``, ``lines``, ``long_lines`` cut at
+    ``max_line_length``, ``truncated`` when a cap stopped it) and why others were not (``skipped``: not a regular
+    file, a symbolic link). Every record from a file has ``trust: unverified``: any local user can write such lines."""
     events = []
     files = []
+    limits = dict(DEFAULT_LIMITS, **(limits or {}))
     try:
         since_epoch = parse_since(since)
     except ValueError as exc:
-        return events, _status("files", reason=str(exc), files=files)
-    candidates = expand_rotated(paths) if rotated else [p for p in paths if os.path.exists(p)]
-    missing = [p for p in paths if not os.path.exists(p)]
-    lines = 0
+        return events, _status("files", reason=str(exc), files=files, limits=limits)
+    candidates = expand_rotated(paths) if rotated else [p for p in paths if os.path.lexists(p)]
+    missing = [p for p in paths if not os.path.lexists(p)]
+    lines = long_lines = 0
+    truncated = []
     for path in candidates:
-        entry = {"path": path, "read": False, "reason": None}
+        entry = {"path": safe_text(path), "read": False, "skipped": False, "reason": None}
         try:
-            mtime = os.stat(path).st_mtime
-            if since_epoch is not None and mtime < since_epoch:
+            info = os.lstat(path)
+            if since_epoch is not None and stat.S_ISREG(info.st_mode) and info.st_mtime < since_epoch:
                 entry["reason"] = "older than since"
                 files.append(entry)
                 continue
             # syslog stamps have no year: resolve them against the file's own modification time
-            counter = [0]
-            found = list(parse_file(path, "file:" + path, now=mtime + 86400, keep_raw=keep_raw, counter=counter))
+            stats = FileStats()
+            found = list(parse_file(path, "file:" + safe_text(path), now=info.st_mtime + 86400, keep_raw=keep_raw,
+                                    limits=limits, stats=stats))
             entry["read"] = True
-            entry["lines"] = counter[0]
-            lines += counter[0]
-            events.extend(found)
-        except (IOError, OSError, EOFError, ValueError) as exc:
+            entry.update(stats.as_dict())
+            lines += stats.lines
+            long_lines += stats.long_lines
+            if stats.truncated:
+                truncated.append(entry["path"])
+            events.extend(_set_trust(found, "unverified"))
+        except SkippedFile as exc:
+            entry["skipped"] = True
             entry["reason"] = str(exc)
+        except (IOError, OSError, EOFError, ValueError, zlib.error) as exc:
+            entry["reason"] = log_text(str(exc))
         files.append(entry)
     for path in missing:
-        files.append({"path": path, "read": False, "reason": "not found"})
+        files.append({"path": safe_text(path), "read": False, "skipped": False, "reason": "not found"})
     ok = any(f["read"] for f in files)
-    status = _status("files", available=ok, lines=lines, kills=_kills_in(events), files=files,
-                     reason=None if ok else "no readable log file among %s" % ", ".join(paths))
+    status = _status("files", available=ok, lines=lines, kills=_kills_in(events), files=files, long_lines=long_lines,
+                     truncated=truncated, limits=limits,
+                     reason=None if ok else "no readable log file among %s" % ", ".join(safe_text(p) for p in paths))
     return events, status

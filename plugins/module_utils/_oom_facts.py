@@ -47,11 +47,12 @@ KILL_FIELDS = (
     "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "pgtables_kb", "vm_rss_kb",
     "oom_score_adj", "score", "constraint", "oom_memcg", "task_memcg", "unit", "slice", "container_id",
     "container_runtime", "invoker", "killer", "signal", "reason", "processes_killed",
-    "group_kill", "reaped", "unit_reported", "sources", "raw",
+    "group_kill", "reaped", "unit_reported", "trust", "sources", "raw",
 )
-# ``_kernel_log``'s MAX_RAW_LINES and DEFAULT_LOG_FILES (a unit test holds them equal)
+# ``_kernel_log``'s MAX_RAW_LINES, DEFAULT_LOG_FILES and DEFAULT_LIMITS (a unit test holds them equal)
 MAX_RAW_LINES = 6
 DEFAULT_LOG_FILES = ("/var/log/kern.log", "/var/log/messages")
+DEFAULT_LIMITS = {"max_line_length": 65536, "max_bytes_per_file": 256 << 20, "max_inflated_bytes": 256 << 20}
 DEFAULT_SINCE = "7d"
 ROW_FORMATS = ("lists", "dicts")
 
@@ -245,12 +246,13 @@ def _source_status(status):
 
 
 def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since="7d", boot_time=None,
-               proc_root=procfs.PROC_ROOT, raw_lines=MAX_RAW_LINES) -> dict:
+               proc_root=procfs.PROC_ROOT, raw_lines=MAX_RAW_LINES, file_limits=None) -> dict:
     """``{"kills": [...], "kill_count": int, "sources": {...}}`` from the kernel log sources asked for.
 
     ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None. Each kill keeps at most
-    ``raw_lines`` log lines in ``raw`` (0: none, and the parsers do not collect them at all). Each record gets
-    ``container_id`` and ``container_runtime`` from its ``task_memcg`` (``_container.container_of``).
+    ``raw_lines`` log lines in ``raw`` (0: none, and the parsers do not collect them at all). ``file_limits``
+    (``DEFAULT_LIMITS`` keys) bound what is read of each log file. Each record gets ``container_id`` and
+    ``container_runtime`` from its ``task_memcg`` (``_container.container_of``).
     Imports the kernel-log code only when a source is to be read."""
     statuses = {}
     if not any(name in sources for name in SOURCES):
@@ -288,7 +290,8 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
                     continue
                 events, status = klog.read_kmsg(boot_time_value=boot, keep_raw=keep_raw)
             else:
-                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since, keep_raw=keep_raw)
+                events, status = klog.read_log_files(log_files or klog.DEFAULT_LOG_FILES, since=since, keep_raw=keep_raw,
+                                                     limits=file_limits)
         except Exception as exc:  # pylint: disable=broad-except
             # a parser bug on one odd line must not cost the facts of the other sources
             statuses[name] = {"status": "error", "lines": 0, "kills": 0, "reason": "%s: %s" % (type(exc).__name__, exc)}
@@ -486,7 +489,8 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
     sources = SOURCES if params.get("sources") is None else params["sources"]  # [] means: read no kernel log
     facts.update(kill_facts(run_command, get_bin_path, sources, params.get("log_files"),
                             params.get("since"), proc_root=proc_root,
-                            raw_lines=params.get("raw_lines", MAX_RAW_LINES)))
+                            raw_lines=params.get("raw_lines", MAX_RAW_LINES),
+                            file_limits=dict((key, params[key]) for key in DEFAULT_LIMITS if params.get(key))))
     if running:
         names = [p["unit"] for p in facts["processes"] + facts["watched"] if p.get("unit")]
         names = list(params.get("units") or []) + names

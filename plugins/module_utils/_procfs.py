@@ -21,8 +21,14 @@ import errno
 import os
 import pwd
 import re
+import select
+import signal
+import stat as stat_mod
+import time
 
+from ansible_collections.oomguard.linux.plugins.module_utils._container import container_of
 from ansible_collections.oomguard.linux.plugins.module_utils._systemd import unit_from_cgroup_path
+from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 
 PROC_ROOT = "/proc"
 PF_KTHREAD = 0x00200000
@@ -41,6 +47,11 @@ except (ValueError, OSError, AttributeError):  # pragma: no cover - every Linux 
     _PAGE_KB = 4
 
 MATCH_CHOICES = ("all", "oldest", "newest")
+
+# A pidfile holds a pid and a newline; anything larger than this is not a pidfile (and is never read whole).
+PIDFILE_MAX_BYTES = 4096
+# Default bound, in seconds, on the total time a ``pattern`` may spend matching the whole process table.
+PATTERN_TIMEOUT = 5
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -156,8 +167,7 @@ def parse_stat(text) -> StatInfo:
     num_threads 20, starttime 22 (clock ticks since boot), vsize 23 (bytes), rss 24 (pages).
     Accepts str or bytes. Raises ValueError on a malformed line.
     """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "surrogateescape")
+    text = safe_text(text)
     open_paren = text.index("(")
     close_paren = text.rindex(")")
     pid = int(text[:open_paren])
@@ -167,9 +177,10 @@ def parse_stat(text) -> StatInfo:
 
 
 def parse_status(text) -> dict:
-    """Parse ``/proc/PID/status`` into ``{key: raw value string}`` (``Uid`` -> ``"0\\t0\\t0\\t0"``)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "surrogateescape")
+    """Parse ``/proc/PID/status`` into ``{key: raw value string}`` (``Uid`` -> ``"0\\t0\\t0\\t0"``).
+
+    Values are valid UTF-8 (undecodable bytes of ``Name:`` are spelled ``\\xff``)."""
+    text = safe_text(text)
     result = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -237,8 +248,7 @@ def parse_cgroup(text) -> list:
     v1: ``4:memory:/a``, ``2:cpu,cpuacct:/``, named ``1:name=systemd:/system.slice/x.service``;
     v2: ``0::/system.slice/x.service``; hybrid hosts have both. The path may contain ``:`` (split at the first two).
     """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "surrogateescape")
+    text = safe_text(text)
     entries = []
     for line in text.splitlines():
         if not line:
@@ -342,27 +352,100 @@ def user_name(uid):
     if uid is None:
         return None
     try:
-        return pwd.getpwuid(uid).pw_name
+        return safe_text(pwd.getpwuid(uid).pw_name)
     except KeyError:
         return None
 
 
-def read_pidfile(path) -> int:
-    """The pid in a pidfile (first token of the first line). Raises SelectorError when it is missing,
-    unreadable or holds anything but a positive integer; ``err.missing`` is True when the file does not exist."""
+_FILE_KINDS = (
+    (stat_mod.S_ISDIR, "a directory"), (stat_mod.S_ISFIFO, "a FIFO"), (stat_mod.S_ISSOCK, "a socket"),
+    (stat_mod.S_ISCHR, "a character device"), (stat_mod.S_ISBLK, "a block device"),
+)
+
+
+def _pidfile_error(msg, missing=False):
+    err = SelectorError(msg)
+    err.missing = missing
+    return err
+
+
+def _kind_of(mode) -> str:
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def read_pidfile_checked(path):
+    """Read a pidfile the way a root process reads a file that someone else may have written.
+
+    Returns ``(pid, owner_uid)``. The file is opened with ``O_NOFOLLOW | O_NONBLOCK``, so a symbolic link as the last
+    component is refused (links in the directories above, such as ``/var/run -> /run``, are followed as usual) and
+    a FIFO never blocks the open; it is then checked with ``fstat`` on the opened descriptor: it must be a regular
+    file of at most :data:`PIDFILE_MAX_BYTES` bytes, and at most that many bytes are read. The content must be one
+    positive integer on its first line (surrounding blanks allowed). Raises :class:`SelectorError` with why, and
+    ``err.missing`` True only when the file does not exist. Every message is valid UTF-8.
+    """
+    shown = safe_text(path)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(4096)
+        fd = os.open(path, flags)
     except OSError as exc:
-        err = SelectorError("cannot read pidfile %s: %s" % (path, exc.strerror or exc))
-        err.missing = exc.errno == errno.ENOENT
-        raise err
+        if exc.errno == errno.ELOOP:
+            raise _pidfile_error("pidfile %s is a symbolic link: refused (a link can point at a file someone else "
+                                 "controls); give the path of the file itself" % shown)
+        raise _pidfile_error("cannot read pidfile %s: %s" % (shown, exc.strerror or exc), exc.errno == errno.ENOENT)
+    try:
+        info = os.fstat(fd)
+        if not stat_mod.S_ISREG(info.st_mode):
+            raise _pidfile_error("pidfile %s is %s, not a regular file: refused" % (shown, _kind_of(info.st_mode)))
+        if info.st_size > PIDFILE_MAX_BYTES:
+            raise _pidfile_error("pidfile %s is %d bytes, more than the %d a pidfile can need: refused"
+                                 % (shown, info.st_size, PIDFILE_MAX_BYTES))
+        data = os.read(fd, PIDFILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise _pidfile_error("cannot read pidfile %s: %s" % (shown, exc.strerror or exc))
+    finally:
+        os.close(fd)
+    if len(data) > PIDFILE_MAX_BYTES:  # grew after the fstat
+        raise _pidfile_error("pidfile %s holds more than %d bytes: refused" % (shown, PIDFILE_MAX_BYTES))
     tokens = data.split(b"\n", 1)[0].split()
-    if len(tokens) != 1 or not tokens[0].isdigit() or int(tokens[0]) <= 0:
-        err = SelectorError("pidfile %s does not contain a pid: %r" % (path, data[:60].decode("utf-8", "replace")))
-        err.missing = False
-        raise err
-    return int(tokens[0])
+    if len(tokens) != 1 or not tokens[0].isdigit() or int(tokens[0]) <= 0 or b"\0" in data:
+        raise _pidfile_error("pidfile %s does not contain a pid: %r" % (shown, safe_text(data[:60])))
+    return int(tokens[0]), info.st_uid
+
+
+def read_pidfile(path) -> int:
+    """The pid in a pidfile (see :func:`read_pidfile_checked`, whose rules apply). Raises SelectorError."""
+    return read_pidfile_checked(path)[0]
+
+
+def _process_uids(proc_root, pid):
+    """The real and effective uid of a process (from ``status``), an empty tuple when unreadable."""
+    try:
+        value = parse_status(_read_path("%s/%d/status" % (proc_root, pid))).get("Uid", "")
+        return tuple(int(v) for v in value.split()[:2])
+    except (OSError, ValueError):
+        return ()
+
+
+def check_pidfile_owner(path, owner_uid, pid, proc_root=PROC_ROOT):
+    """Refuse a pidfile that an unprivileged user could have written to point us at someone else's process.
+
+    The file must be owned by root or by the real or effective uid of the process it names. Raises SelectorError.
+    """
+    if owner_uid == 0:
+        return
+    uids = _process_uids(proc_root, pid)
+    if not uids:
+        return  # the process is gone: reported as missing by the caller
+    if owner_uid in uids:
+        return
+    raise _pidfile_error(
+        "pidfile %s is owned by uid %d (%s), but names pid %d, which runs as uid %d (%s): refused, a pidfile must be "
+        "owned by root or by the owner of the process it names (otherwise any user who can write it could make us "
+        "change another user's process); nothing was changed"
+        % (safe_text(path), owner_uid, user_name(owner_uid) or "no name", pid, uids[0], user_name(uids[0]) or "no name"))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -518,7 +601,7 @@ class ProcessHandle(object):
     def exe_name(self):
         """Basename of the ``exe`` link (``' (deleted)'`` dropped), None when unreadable (kernel thread, no permission)."""
         try:
-            target = os.readlink("exe", dir_fd=self._fd)
+            target = safe_text(os.readlink("exe", dir_fd=self._fd))
         except OSError:
             return None
         if target.endswith(" (deleted)"):
@@ -533,7 +616,7 @@ class ProcessHandle(object):
             return []
         if data.endswith(b"\0"):
             data = data[:-1]
-        return [arg.decode("utf-8", "surrogateescape") for arg in data.split(b"\0")]
+        return [safe_text(arg) for arg in data.split(b"\0")]
 
     @property
     def oom_score(self) -> int:
@@ -554,6 +637,10 @@ class ProcessHandle(object):
     def unit(self) -> dict:
         """``{'unit', 'slice', 'container_id'}`` from the systemd cgroup path."""
         return process_unit(self.cgroup)
+
+    def placement(self, own=None) -> dict:
+        """:func:`placement` of this process relative to ``own`` (the container this code runs in)."""
+        return placement(self.cgroup, own)
 
     @property
     def rss_kb(self):
@@ -618,7 +705,7 @@ def _stat_of(proc_root, pid):
 
 def _exe_name_of(proc_root, pid):
     try:
-        target = os.readlink("%s/%d/exe" % (proc_root, pid))
+        target = safe_text(os.readlink("%s/%d/exe" % (proc_root, pid)))
     except OSError:
         return None
     if target.endswith(" (deleted)"):
@@ -631,7 +718,7 @@ def _argv0_name_of(proc_root, pid):
         data = _read_path("%s/%d/cmdline" % (proc_root, pid))
     except OSError:
         return None
-    arg0 = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    arg0 = safe_text(data.split(b"\0", 1)[0])
     return arg0[arg0.rfind("/") + 1:] if arg0 else None
 
 
@@ -658,7 +745,7 @@ def _cmdline_text(data, comm):
         return comm  # zombies: pgrep -f falls back to the process name
     if data.endswith(b"\0"):
         data = data[:-1]
-    return data.replace(b"\0", b" ").decode("utf-8", "surrogateescape")
+    return safe_text(data.replace(b"\0", b" "))
 
 
 def compile_pattern(pattern):
@@ -677,13 +764,136 @@ def _unit_of_pid(proc_root, pid):
     return process_unit(parse_cgroup(data)).get("unit")
 
 
+def container_of_entries(entries):
+    """``{"runtime", "id"}`` of the container a process's parsed cgroup entries put it in, else None.
+
+    systemd's path decides when it names a container; otherwise any hierarchy that does (hosts without systemd).
+    """
+    found = container_of(systemd_cgroup_path(entries))
+    if found is None:
+        for entry in entries:
+            found = container_of(entry.path)
+            if found is not None:
+                break
+    return found
+
+
+def own_container(proc_root=PROC_ROOT):
+    """The container this very process runs in (None on the host itself).
+
+    A module run inside a container (the systemd bench hosts: podman on cgroup v1 shows the host's full paths there)
+    sees its own processes under its own container's cgroup; they are its host's processes, not "container" ones.
+    """
+    try:
+        return container_of_entries(parse_cgroup(_read_path(os.path.join(proc_root, "self", "cgroup"))))
+    except OSError:
+        return None
+
+
+def placement(entries, own=None) -> dict:
+    """Where a process runs, for the result rows: ``{"unit", "slice", "container_id", "container_runtime",
+    "container_unit", "foreign"}``.
+
+    ``foreign`` is True for a process in a container other than ``own`` (the one this module runs in). Such a
+    process never carries a unit name of the host: ``unit`` and ``slice`` are None and the unit its cgroup path
+    names inside the container is ``container_unit``.
+    """
+    where = process_unit(entries)
+    container = container_of_entries(entries)
+    result = {"unit": where.get("unit"), "slice": where.get("slice"), "container_id": None,
+              "container_runtime": None, "container_unit": None, "foreign": False}
+    if container is not None:
+        result["container_id"] = container["id"]
+        result["container_runtime"] = container["runtime"]
+        if own is None or own.get("id") != container["id"]:
+            result.update(foreign=True, container_unit=result["unit"], unit=None, slice=None)
+    return result
+
+
+def _placement_of_pid(proc_root, pid, own):
+    try:
+        data = _read_path("%s/%d/cgroup" % (proc_root, pid))
+    except OSError:
+        return None
+    return placement(parse_cgroup(data), own)
+
+
+class PatternTimeout(SelectorError):
+    """A ``pattern`` took longer than its bound to match the process table."""
+
+
+def _match_bounded(regex, texts, timeout):
+    """Indexes of ``texts`` that ``regex`` searches successfully, computed in a forked child killed after ``timeout``
+    seconds in total.
+
+    A regex with nested repetition (``(a+)+$``) takes exponential time on a crafted command line, and CPython's
+    regex engine cannot be interrupted from inside on every version we support; a child process can always be
+    killed. Raises :class:`PatternTimeout` when the bound is exceeded.
+    """
+    if not texts:
+        return []
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which only reports through the pipe
+        code = 1
+        try:
+            os.close(read_fd)
+            out = []
+            for index, text in enumerate(texts):
+                if regex.search(text):
+                    out.append(str(index))
+            payload = ("\n".join(out) + "\n.\n").encode("ascii")
+            while payload:
+                payload = payload[os.write(write_fd, payload):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    finished = timed_out = False
+    poller = select.poll()  # not select(): it cannot watch a descriptor numbered 1024 or more
+    poller.register(read_fd, select.POLLIN)
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            ready = poller.poll(max(1, int(left * 1000))) if left > 0 else []
+            if not ready:
+                timed_out = True
+                break
+            chunk = os.read(read_fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        finished = data.endswith(b".\n")
+    finally:
+        os.close(read_fd)
+        if not finished:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os.waitpid(pid, 0)
+    if not finished and not timed_out:
+        raise SelectorError("pattern %r could not be matched: the matching process failed" % regex.pattern)
+    if not finished:
+        raise PatternTimeout(
+            "pattern %r did not finish matching the command lines of %d processes within %s s: refused, nothing was "
+            "changed. A pattern with nested repetition (such as (a+)+$) can take exponential time on a command line "
+            "any user can choose; simplify the pattern (anchor it, avoid nested quantifiers) or raise pattern_timeout"
+            % (regex.pattern, len(texts), timeout))
+    return [int(line) for line in data.decode("ascii").splitlines()[:-1] if line]
+
+
 def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None, user=None, match="all",
-                   include_children=False, proc_root=PROC_ROOT, exclude_self=True):
+                   include_children=False, proc_root=PROC_ROOT, exclude_self=True, containers=False,
+                   skipped=None, pattern_timeout=PATTERN_TIMEOUT):
     """Select processes like pgrep and return ``(handles, missing)``.
 
     Exactly one selector: ``pids`` (int or list), ``pidfile`` (path), ``names`` (str or list, see
     :func:`name_matches`), ``pattern`` (regex searched in the command line joined by spaces, like ``pgrep -f``),
-    ``unit`` (systemd unit name: processes whose systemd cgroup path names that unit).
+    ``unit`` (systemd unit name: processes whose systemd cgroup path names that unit on this host).
     ``user`` (name or uid) keeps processes whose real uid matches. ``match``: ``all``, ``oldest`` or ``newest``
     by start time (ties broken by pid). ``include_children`` adds every descendant of the selected processes.
 
@@ -691,6 +901,16 @@ def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None,
     thread's id is reported in ``missing``); kernel threads never match; this process is never matched by
     name/pattern/unit when ``exclude_self``, nor, by ``pattern``, its ancestors (the Ansible or shell processes that
     started it carry the pattern in their own command line, the classic ``pgrep -f`` self-match).
+
+    Hostile input: a pidfile is read by :func:`read_pidfile_checked` and must be owned by root or by the owner of
+    the process it names (:func:`check_pidfile_owner`); a ``pattern`` gets ``pattern_timeout`` seconds in total to
+    match the whole table (:func:`_match_bounded`, :class:`PatternTimeout`).
+
+    Containers: a process in a container other than the one this code runs in (:func:`placement`) is matched by
+    ``names``/``pattern`` (and kept by ``include_children``) only with ``containers=True``; otherwise it is left out
+    and, when ``skipped`` is a list, appended to it as ``{pid, comm, container_id, container_runtime}``. ``unit``
+    names a unit of this host and never matches such a process. Explicit ``pids``/``pidfile`` select it whatever
+    ``containers`` says.
 
     Returns ``handles``: opened :class:`ProcessHandle` objects (start time verified against the scan, so a pid
     reused in between is dropped), sorted by pid with the selected processes before their descendants; and
@@ -708,11 +928,35 @@ def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None,
     regex = compile_pattern(pattern) if pattern not in (None, "") else None
     if regex is not None and exclude_self:
         skip.update(_ancestors(proc_root, self_pid))
+    own = own_container(proc_root)
+    places = {}
+
+    def place(pid):
+        if pid not in places:
+            places[pid] = _placement_of_pid(proc_root, pid, own)
+        return places[pid]
+
+    def leave_out_container(stat):
+        """True (and noted in ``skipped``) for a process of a foreign container when containers are not wanted."""
+        if containers:
+            return False
+        where = place(stat.pid)
+        if where is None or not where["foreign"]:
+            return False
+        if skipped is not None:
+            skipped.append({"pid": stat.pid, "comm": stat.comm, "container_id": where["container_id"],
+                            "container_runtime": where["container_runtime"]})
+        return True
 
     missing = []
     found = []  # StatInfo of selected processes
     if pids not in (None, []) or pidfile not in (None, ""):
-        wanted = [read_pidfile(pidfile)] if pidfile not in (None, "") else [int(p) for p in (pids if isinstance(pids, (list, tuple)) else [pids])]
+        if pidfile not in (None, ""):
+            pid, owner = read_pidfile_checked(pidfile)
+            check_pidfile_owner(pidfile, owner, pid, proc_root)
+            wanted = [pid]
+        else:
+            wanted = [int(p) for p in (pids if isinstance(pids, (list, tuple)) else [pids])]
         for pid in wanted:
             stat = _stat_of(proc_root, pid) if pid > 0 else None
             if stat is None or stat.is_kernel_thread or not _is_thread_group_leader(proc_root, pid):
@@ -723,6 +967,7 @@ def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None,
         if names not in (None, [], ""):
             name_set = set([names] if isinstance(names, str) else names)
             short = set(n[:COMM_LEN] for n in name_set)
+        candidates = []  # (pid, text) for the pattern, matched in one bounded pass
         for pid in list_pids(proc_root):
             if pid in skip:
                 continue
@@ -732,26 +977,29 @@ def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None,
                 except OSError:
                     continue
                 if data:
-                    if not regex.search(_cmdline_text(data, "")):
-                        continue
-                    stat = _stat_of(proc_root, pid)
-                    if stat is None or stat.is_kernel_thread:
-                        continue
+                    candidates.append((pid, _cmdline_text(data, "")))
                 else:
                     stat = _stat_of(proc_root, pid)
-                    if stat is None or stat.is_kernel_thread or not regex.search(stat.comm):
-                        continue
-                found.append(stat)
+                    if stat is not None and not stat.is_kernel_thread:
+                        candidates.append((pid, stat.comm))  # zombies: pgrep -f falls back to the process name
                 continue
             stat = _stat_of(proc_root, pid)
             if stat is None or stat.is_kernel_thread:
                 continue
             if unit is not None:
-                if _unit_of_pid(proc_root, pid) != unit:
+                where = place(pid)
+                if where is None or where["unit"] != unit:
                     continue
             elif not name_matches(proc_root, pid, stat.comm, name_set, short):
                 continue
             found.append(stat)
+        if regex is not None:
+            for index in _match_bounded(regex, [text for dummy, text in candidates], pattern_timeout):
+                stat = _stat_of(proc_root, candidates[index][0])
+                if stat is not None and not stat.is_kernel_thread:
+                    found.append(stat)
+        if unit is None:
+            found = [s for s in found if not leave_out_container(s)]
 
     if uid is not None:
         found = [s for s in found if _uid_of(proc_root, s.pid) == uid]
@@ -761,7 +1009,7 @@ def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None,
     found.sort(key=lambda s: s.pid)
 
     if include_children and found:
-        found = found + _descendants(proc_root, found, self_pid)
+        found = found + [s for s in _descendants(proc_root, found, self_pid) if not leave_out_container(s)]
 
     handles = []
     seen = set()
@@ -835,7 +1083,9 @@ def _descendants(proc_root, roots, self_pid=None):
 def apply_oom_score_adj(handles, value, check_mode=False):
     """Set ``value`` on every handle that is not already at it (the core of the ``oom_score_adj`` module).
 
-    Returns ``(processes, vanished)``: ``processes`` rows ``{pid, comm, unit, before, after, oom_score, changed}``
+    Returns ``(processes, vanished)``: ``processes`` rows ``{pid, comm, unit, container_id, container_runtime,
+    before, after, oom_score, changed}`` (plus ``container_unit`` for a process of a container other than ours, whose
+    ``unit`` is then None: see :func:`placement`)
     (oom_score read after the write; in check mode ``after`` is what the write would give) and ``vanished`` rows
     ``{pid, comm}`` of processes that exited, or whose pid was reused, before they were read or written.
     If a write fails, the processes already written are set back to their ``before`` value and
@@ -846,15 +1096,20 @@ def apply_oom_score_adj(handles, value, check_mode=False):
         raise ValueError("oom_score_adj must be between %d and %d, got %d" % (OOM_SCORE_ADJ_MIN, OOM_SCORE_ADJ_MAX, value))
     vanished = []
     live = []
+    own = own_container(handles[0].proc_root) if handles else None
     for handle in handles:
         try:
             before = handle.oom_score_adj
-            unit = handle.unit.get("unit")
+            where = handle.placement(own)
         except (ProcessVanished, PidReused):
             vanished.append({"pid": handle.pid, "comm": handle.comm})
             continue
-        live.append((handle, {"pid": handle.pid, "comm": handle.comm, "unit": unit, "before": before, "after": before,
-                              "oom_score": None, "changed": before != value}))
+        row = {"pid": handle.pid, "comm": handle.comm, "unit": where["unit"], "container_id": where["container_id"],
+               "container_runtime": where["container_runtime"], "before": before, "after": before,
+               "oom_score": None, "changed": before != value}
+        if where["foreign"]:
+            row["container_unit"] = where["container_unit"]
+        live.append((handle, row))
 
     written = []
     gone = set()
@@ -976,7 +1231,7 @@ def _add_expensive(proc_root, row, include_cmdline, with_unit, unit_cache):
         cmdline = _read_path(base + "cmdline")
         if cmdline.endswith(b"\0"):
             cmdline = cmdline[:-1]
-        row["cmdline"] = [a.decode("utf-8", "surrogateescape") for a in cmdline.split(b"\0")] if cmdline else []
+        row["cmdline"] = [safe_text(a) for a in cmdline.split(b"\0")] if cmdline else []
 
 
 def rank_key(row):

@@ -8,6 +8,7 @@ import os
 import re
 
 from ansible_collections.oomguard.linux.plugins.module_utils._swap import parse_meminfo
+from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 
 # Unit types whose units own a cgroup of their own (a process can sit in it).
 CGROUP_UNIT_SUFFIXES = (".service", ".scope", ".socket", ".mount", ".swap")
@@ -68,9 +69,9 @@ def systemd_running(root: str = "/") -> bool:
 
 
 def parse_show(text: str) -> dict:
-    """Parse ``systemctl show`` output (``Key=Value`` lines) into a dict."""
+    """Parse ``systemctl show`` output (``Key=Value`` lines) into a dict; keys and values are valid UTF-8."""
     props = {}
-    for line in text.splitlines():
+    for line in safe_text(text).splitlines():
         key, sep, value = line.partition("=")
         if sep:
             props[key] = value
@@ -563,7 +564,7 @@ def precedence(unit, our_path, keys, search_path=SYSTEM_UNIT_PATH, our_content=N
     if ours in names:
         winner = dict(files)[ours]
         if os.path.normpath(winner) != os.path.normpath(our_path):
-            masked_by = winner
+            masked_by = safe_text(winner)
     else:
         files = sorted(files + [(ours, our_path)])
     overrides = dict((key, []) for key in keys)
@@ -577,7 +578,7 @@ def precedence(unit, our_path, keys, search_path=SYSTEM_UNIT_PATH, our_content=N
                 continue
             effective[key] = value
             if passed_ours and not is_ours:
-                overrides[key].append({"path": path, "value": value})
+                overrides[key].append({"path": safe_text(path), "value": value})
         if is_ours:
             passed_ours = True
     return {"masked_by": masked_by, "overrides": dict((k, v) for k, v in overrides.items() if v), "effective": effective}

@@ -80,9 +80,33 @@ options:
   log_files:
     description:
       - Syslog files to read for V(files), with their rotated siblings (C(.1), C(.2.gz)).
+      - Only regular files are read. A FIFO, a device (C(/dev/zero)), a directory, a socket or a symbolic link is
+        not opened and is reported as C(skipped) with why. What is read is bounded by O(max_line_length),
+        O(max_bytes_per_file) and O(max_inflated_bytes).
+      - Kills found only in these files have C(trust=unverified) (any local user can write such lines with C(logger)).
     type: list
     elements: path
     default: [/var/log/kern.log, /var/log/messages]
+  max_line_length:
+    description:
+      - Longest line (bytes) read from a log file in O(log_files). A longer line is cut there and counted in
+        C(sources.files.files[].long_lines); the rest of it is skipped, never kept in memory (a file of NUL bytes
+        without a newline, what a crash can leave in a syslog, is read in bounded memory).
+    type: int
+    default: 65536
+  max_bytes_per_file:
+    description:
+      - Most bytes read from each file in O(log_files). A larger plain file is read from that many bytes before its
+        end (the newest lines); of a rotated C(.gz) file at most that many compressed bytes are read.
+        C(sources.files.files[].truncated) says so.
+    type: int
+    default: 268435456
+  max_inflated_bytes:
+    description:
+      - Most bytes a rotated C(.gz) file in O(log_files) may inflate to; reading stops there (a small gzip bomb that
+        inflates to gigabytes costs at most this much reading, never memory). C(sources.files.files[].truncated) says so.
+    type: int
+    default: 268435456
   units:
     description:
       - Units to add to RV(ansible_facts.oom.units), the systemd view, beside the units of the returned processes.
@@ -116,7 +140,8 @@ options:
     elements: str
     choices: [time, timestamp, monotonic, boot_id, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
               pgtables_kb, vm_rss_kb, oom_score_adj, score, constraint, oom_memcg, task_memcg, unit, slice, container_id,
-              container_runtime, invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported, sources, raw]
+              container_runtime, invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported, trust,
+              sources, raw]
     default: []
   row_format:
     description:
@@ -663,6 +688,19 @@ ansible_facts:
               type: str
               returned: always
               sample: kernel
+            trust:
+              description:
+                - How far the evidence can be trusted; when sources are merged the strongest wins.
+                - V(kernel) - written by the kernel (C(dmesg), C(/dev/kmsg), journal entries with C(_TRANSPORT=kernel)).
+                - V(killer) - a user-space line the journal vouches for, by journald's trusted fields - systemd-oomd's or
+                  earlyoom's line from the killer's own unit (C(_SYSTEMD_UNIT)) under a system uid (C(_UID)), or
+                  systemd's unit report from PID 1 as root. Journal lines that fail these checks are not used at all
+                  (C(sources.journal.refused) counts them).
+                - V(unverified) - only seen in a plain text log file (O(log_files)); anyone who can log to syslog could
+                  have written it.
+              type: str
+              returned: always
+              sample: kernel
             sources:
               description: Where the kill was seen (V(journal), V(dmesg), V(kmsg), V(file:/var/log/kern.log)).
               type: list
@@ -687,6 +725,11 @@ ansible_facts:
             - C(journal) also has C(filtered), true when journalctl filtered the lines itself (C(--grep)); C(lines)
               then counts the lines that passed the filter.
             - Inside a container, C(container_cgroup) and C(dropped_outside_container) say kills were filtered.
+            - C(journal) has C(refused), the number of entries not trusted (a killer's line not from its own unit and a
+              system uid, a systemd report not from PID 1, a "kernel" line not from the kernel); C(reason) names why.
+            - C(files) has C(files), one entry per file with C(path), C(read), C(skipped) (true for what is not a
+              regular file, with C(reason)), C(size), C(bytes_read), C(lines), C(long_lines) (cut at
+              O(max_line_length)) and C(truncated) (null, or what a cap left unread); and C(limits), the caps used.
           type: dict
           returned: always
           sample: {"journal": {"status": "unavailable", "lines": 0, "kills": 0, "reason": "journal unavailable: No journal files were found"},
@@ -730,8 +773,10 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import KILL_FIELDS, PROCESS_FIELDS, SOURCES, collect
-from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import DEFAULT_LOG_FILES, DEFAULT_SINCE, MAX_RAW_LINES, ROW_FORMATS
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import DEFAULT_LIMITS, DEFAULT_LOG_FILES, DEFAULT_SINCE, MAX_RAW_LINES
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import ROW_FORMATS
 from ansible_collections.oomguard.linux.plugins.module_utils._systemd import show_properties
+from ansible_collections.oomguard.linux.plugins.module_utils._args import refuse_loose_ints
 
 
 def build_module():
@@ -747,6 +792,9 @@ def build_module():
             log_files=dict(type="list", elements="path", default=list(DEFAULT_LOG_FILES)),
             units=dict(type="list", elements="str", default=[]),
             raw_lines=dict(type="int", default=MAX_RAW_LINES),
+            max_line_length=dict(type="int", default=DEFAULT_LIMITS["max_line_length"]),
+            max_bytes_per_file=dict(type="int", default=DEFAULT_LIMITS["max_bytes_per_file"]),
+            max_inflated_bytes=dict(type="int", default=DEFAULT_LIMITS["max_inflated_bytes"]),
             process_fields=dict(type="list", elements="str", choices=list(PROCESS_FIELDS), default=[]),
             kill_fields=dict(type="list", elements="str", choices=list(KILL_FIELDS), default=[]),
             row_format=dict(type="str", choices=list(ROW_FORMATS), default="lists"),
@@ -757,11 +805,15 @@ def build_module():
 
 def main():
     module = build_module()
+    refuse_loose_ints(module)
     params = module.params
     if params["top"] < 0:
         module.fail_json(msg="Failed to gather OOM facts: top must be 0 (all processes) or a positive number, got %d" % params["top"])
     if not 0 <= params["raw_lines"] <= MAX_RAW_LINES:
         module.fail_json(msg="Failed to gather OOM facts: raw_lines must be between 0 and %d, got %d" % (MAX_RAW_LINES, params["raw_lines"]))
+    for key in DEFAULT_LIMITS:
+        if params[key] < 1:
+            module.fail_json(msg="Failed to gather OOM facts: %s must be a positive number of bytes, got %d" % (key, params[key]))
     if params["sources"] or params["since"] != DEFAULT_SINCE:
         # the kernel-log code is imported only by a call that uses it (it is large and compiled from the zip each run)
         from ansible_collections.oomguard.linux.plugins.module_utils._kernel_log import parse_since  # pylint: disable=import-outside-toplevel

@@ -311,6 +311,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _systemd as sd
+from ansible_collections.oomguard.linux.plugins.module_utils._args import refuse_loose_ints
+from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 from ansible_collections.oomguard.linux.plugins.module_utils._swap import read_proc_swaps
 from ansible_collections.oomguard.linux.plugins.module_utils._procfs import (
     ProcError,
@@ -422,7 +424,7 @@ class Override(object):
         for line in out.splitlines():
             fields = line.split()
             if fields and fields[0].endswith("." + parts["type"]) and "@" in fields[0]:
-                units.append(fields[0])
+                units.append(safe_text(fields[0]))
         return sorted(set(units))
 
     # -- the file ----------------------------------------------------------------------------------------------
@@ -433,8 +435,8 @@ class Override(object):
         if not os.path.exists(self.path):
             return None, None
         try:
-            with open(self.path, "r") as fh:
-                content = fh.read()
+            with open(self.path, "rb") as fh:
+                content = safe_text(fh.read())  # bytes that are not UTF-8 show as \xNN (and differ from ours)
             mode = os.stat(self.path).st_mode & 0o7777
         except (IOError, OSError) as exc:
             self.fail("Failed to read %s: %s" % (self.path, to_native(exc)))
@@ -743,6 +745,7 @@ def _same_limit(want, have):
 
 def main():
     module = build_module()
+    refuse_loose_ints(module)
     Override(module).run()
 
 

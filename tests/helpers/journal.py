@@ -118,3 +118,27 @@ def private_journal():
         yield journal
     finally:
         journal.stop()
+
+
+# The trusted fields journald adds to the entries of the real daemons (a sender cannot set ``_``-fields itself):
+# systemd-oomd runs as the system user systemd-oom, upstream's earlyoom.service as a DynamicUser, systemd as PID 1.
+OWNER_FIELDS = {
+    "systemd-oomd": {"_SYSTEMD_UNIT": "systemd-oomd.service", "_UID": "994", "_PID": "580", "_TRANSPORT": "journal"},
+    "earlyoom": {"_SYSTEMD_UNIT": "earlyoom.service", "_UID": "62011", "_PID": "611", "_TRANSPORT": "stdout"},
+    "systemd": {"_SYSTEMD_UNIT": "init.scope", "_UID": "0", "_PID": "1", "_TRANSPORT": "journal"},
+}
+
+
+def as_logged_by_owner(text: str) -> str:
+    """journalctl -o json ``text`` (constructed fixture lines without trusted fields) with the trusted fields of the
+    daemon each line names (SYSLOG_IDENTIFIER), as journald would have recorded them for the real daemon."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    out = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            entry.update(OWNER_FIELDS.get(entry.get("SYSLOG_IDENTIFIER"), {}))
+            line = json.dumps(entry, separators=(",", ":"))  # journalctl's compact spelling
+        out.append(line + "\n")
+    return "".join(out)

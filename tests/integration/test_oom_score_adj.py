@@ -5,7 +5,9 @@ reads /proc/PID/oom_score_adj. The vanished and pid-reuse races are driven at th
 tests/unit/plugins/module_utils/test_procfs.py (the same code path, with a real exit and a real reused pid)."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -232,3 +234,223 @@ def test_unit_selector_and_override_warning(make_systemd_host, run_module):
                      inventory=host.inventory)
     assert list(by_pid(res)) == [master]
     assert container_adj(host, master) == 200
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hostile local users (issue 13): nobody is the attacker; every result must deserialise and nothing may change
+# ---------------------------------------------------------------------------------------------------------------
+def start_hostile(name: bytes, uid=NOBODY, adj=1000, args=()):
+    """A real python3 running as ``uid`` that renames itself to the raw bytes ``name`` with prctl(PR_SET_NAME) and
+    raises its own oom_score_adj to ``adj`` so that it is a top victim: what any local user can do."""
+    code = ("import ctypes, time\n"
+            "ctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n"
+            "open('/proc/self/oom_score_adj', 'w').write('%d')\n"
+            "time.sleep(300)\n" % (name, adj))
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", code] + list(args), stdin=subprocess.DEVNULL,
+                            start_new_session=True, user=uid)
+    wait_for(lambda: Path(f"/proc/{proc.pid}/comm").read_bytes() == name[:15] + b"\n" and read_adj(proc.pid) == adj,
+             what="hostile rename")
+    return proc
+
+
+@pytest.fixture
+def hostile():
+    procs = []
+
+    def start(*args, **kwargs):
+        proc = start_hostile(*args, **kwargs)
+        procs.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def strings_in(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def test_hostile_process_names_do_not_blind_facts_or_fail_the_write(hostile, run_module):
+    bad = hostile(b"oomt\xffevil", args=[b"arg\xff"])
+    newline = hostile(b"oomt\nnl")
+    assert Path(f"/proc/{bad.pid}/comm").read_bytes() == b"oomt\xffevil\n"
+
+    # oom_facts, as Ansible runs it, over the whole table with command lines: the result deserialises
+    res = run_module("oom_facts", {"top": 0, "include_cmdline": True, "sources": []})
+    assert not res.get("failed"), res.get("msg")
+    texts = set(strings_in(res))
+    assert "oomt\\xffevil" in texts and "oomt\nnl" in texts, "the hostile names are not in the facts"
+    assert any("arg\\xff" in t for t in texts)
+    assert str(bad.pid) in json.dumps(res)
+
+    # oom_score_adj selects the process by its spelled name, writes, and reports success with the same spelling
+    res = run_module("oom_score_adj", {"name": "oomt\\xffevil", "value": 900})
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] and [(p["pid"], p["comm"]) for p in res["processes"]] == [(bad.pid, "oomt\\xffevil")]
+    assert read_adj(bad.pid) == 900
+    res = run_module("oom_score_adj", {"pid": newline.pid, "value": 950}, diff=True)
+    assert not res.get("failed") and res["processes"][0]["comm"] == "oomt\nnl"
+    assert read_adj(newline.pid) == 950
+    res = run_module("oom_score_adj", {"pattern": r"arg\\xff$", "value": 800})
+    assert not res.get("failed") and [p["pid"] for p in res["processes"]] == [bad.pid]
+    assert read_adj(bad.pid) == 800
+
+
+def test_pidfile_of_nobody_naming_root_process_refused(spawner, run_module, tmp_path):
+    os.chmod(tmp_path, 0o755)
+    daemon = spawner.start("oomt-root-daemon")
+    write_adj(daemon.pid, 10)
+    forged = tmp_path / "forged.pid"
+    forged.write_text(f"{daemon.pid}\n")
+    os.chown(forged, NOBODY, NOBODY)
+    res = run_module("oom_score_adj", {"pidfile": str(forged), "value": -1000})
+    assert res.get("failed"), res
+    assert "owned by uid 65534 (nobody)" in res["msg"] and f"names pid {daemon.pid}, which runs as uid 0" in res["msg"]
+    assert read_adj(daemon.pid) == 10
+    res = run_module("oom_score_adj", {"pidfile": str(forged), "value": 1000, "missing": "ignore"})
+    assert res.get("failed") and read_adj(daemon.pid) == 10  # not "missing": ignore does not hide the refusal
+
+
+@pytest.mark.parametrize("case,message", [
+    ("fifo", "is a FIFO, not a regular file"),
+    ("huge", "is 104857600 bytes"),
+    ("binary", "does not contain a pid"),
+    ("symlink", "is a symbolic link: refused"),
+])
+def test_pidfile_hostile_files(spawner, run_module, tmp_path, case, message):
+    proc = spawner.start("oomt-int-pidf")
+    write_adj(proc.pid, 20)
+    real = tmp_path / "real.pid"
+    real.write_text(f"{proc.pid}\n")
+    path = tmp_path / f"{case}.pid"
+    if case == "fifo":
+        os.mkfifo(path)
+    elif case == "huge":
+        with open(path, "wb") as fh:
+            fh.write(b"%d\n" % proc.pid)
+            fh.truncate(100 << 20)
+    elif case == "binary":
+        path.write_bytes(b"%d\x00\xff\xfe\x1b]0;owned\x07\n" % proc.pid)
+    else:
+        path.symlink_to(real)
+    started = time.monotonic()
+    res = run_module("oom_score_adj", {"pidfile": str(path), "value": 500})
+    elapsed = time.monotonic() - started
+    assert res.get("failed"), res
+    assert message in res["msg"], res["msg"]
+    assert elapsed < 15, f"{elapsed:.1f}s through ansible-playbook (a hang would hit the 600 s timeout)"
+    assert read_adj(proc.pid) == 20
+
+
+def test_oldest_name_with_impostor_needs_user(spawner, run_module):
+    impostor = spawner.start("oomt-int-daemon", uid=NOBODY)
+    time.sleep(0.05)
+    real = spawner.start("oomt-int-daemon")
+    res = run_module("oom_score_adj", {"name": "oomt-int-daemon", "match": "oldest", "user": "root", "value": 321})
+    assert [p["pid"] for p in res["processes"]] == [real.pid]
+    assert (read_adj(real.pid), read_adj(impostor.pid)) == (321, 0)
+    # without user, the older impostor wins: what the docs warn about
+    res = run_module("oom_score_adj", {"name": "oomt-int-daemon", "match": "oldest", "value": 322}, check=True)
+    assert [p["pid"] for p in res["processes"]] == [impostor.pid]
+
+
+@pytest.mark.parametrize("args,where", [
+    ({"value": True}, "argument 'value' must be an integer, got bool True"),
+    # ansible-core itself refuses a float with a fraction; ours refuses 1.0 and bools
+    ({"value": 1.5}, "argument 'value' is of type float and we were unable to convert to int"),
+    ({"value": 1.0}, "argument 'value' must be an integer, got float 1.0"),
+    ({"value": 5, "pid": [True]}, "argument 'pid' must be a list of integers, got bool True"),
+    ({"value": 5, "pattern_timeout": True}, "argument 'pattern_timeout' must be an integer, got bool True"),
+])
+def test_loose_ints_refused(spawner, run_module, args, where):
+    proc = spawner.start("oomt-int-loose")
+    write_adj(proc.pid, 30)
+    args = dict(args)
+    args.setdefault("pid", [proc.pid])
+    res = run_module("oom_score_adj", args)
+    assert res.get("failed"), res
+    assert where in res["msg"], res["msg"]
+    assert read_adj(proc.pid) == 30
+
+
+def test_oom_facts_refuses_loose_ints(run_module):
+    res = run_module("oom_facts", {"top": True, "sources": []})
+    assert res.get("failed") and "argument 'top' must be an integer, got bool True" in res["msg"]
+
+
+def test_catastrophic_pattern_bounded(spawner, run_module):
+    crafted = subprocess.Popen(["/usr/bin/python3", "-c", "import time; time.sleep(300)", "a" * 40 + "!"],
+                               start_new_session=True)
+    spawner.procs.append(crafted)
+    wait_for(lambda: Path(f"/proc/{crafted.pid}/cmdline").read_bytes().endswith(b"a!\0"), what="cmdline")
+    mark = f"OOMT_REDOS_MARK=run-{os.getpid()}-{time.monotonic_ns()}"
+    started = time.monotonic()
+    res = run_module("oom_score_adj", {"pattern": "(a+)+$", "value": 700, "pattern_timeout": 1},
+                     extra_env=dict([mark.split("=", 1)]))
+    elapsed = time.monotonic() - started
+    assert res.get("failed"), res
+    assert "did not finish matching the command lines" in res["msg"] and "within 1 s" in res["msg"], res["msg"]
+    assert elapsed < 15, elapsed
+    assert read_adj(crafted.pid) == 0
+    # no matching child outlives the module: the module (local connection) and its forked child inherit
+    # ansible-playbook's environment, so a survivor would still carry the mark
+    survivors = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if mark.encode() in Path(entry.path, "environ").read_bytes().split(b"\0"):
+                    survivors.append(int(entry.name))
+            except OSError:
+                continue
+    assert survivors == [], f"processes left behind by the module: {survivors}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# container processes (issue 14): named, skipped unless asked for, never labelled with a host unit
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.bench
+@pytest.mark.slow
+def test_container_processes_skipped_by_default_and_named(systemd_host, spawner, run_module):
+    host = systemd_host
+    name = f"oomt-ctr-{os.getpid()}"
+    host.exec(["cp", "/bin/sleep", f"/tmp/{name}"])
+    subprocess.run(["podman", "exec", "-d", host.name, f"/tmp/{name}", "300"], check=True, capture_output=True)
+    inside = wait_for(lambda: [int(p) for p in host.exec(["pgrep", "-x", name], check=False).stdout.split()],
+                      what="container process")[0]
+    outer = host.host_pid(inside)
+    on_host = spawner.start(name)
+    try:
+        write_adj(outer, 0)
+        res = run_module("oom_score_adj", {"name": name, "value": 600})
+        assert not res.get("failed"), res.get("msg")
+        assert [p["pid"] for p in res["processes"]] == [on_host.pid]
+        assert res["processes"][0]["container_id"] is None
+        assert res["skipped_containers"] == [{"pid": outer, "comm": name[:15], "container_id": host.id,
+                                              "container_runtime": "podman"}]
+        assert (read_adj(on_host.pid), read_adj(outer)) == (600, 0)
+
+        res = run_module("oom_score_adj", {"name": name, "value": 650, "containers": True})
+        rows = {p["pid"]: p for p in res["processes"]}
+        assert sorted(rows) == sorted([on_host.pid, outer]) and res["skipped_containers"] == []
+        assert (rows[outer]["container_id"], rows[outer]["container_runtime"]) == (host.id, "podman")
+        assert rows[outer]["unit"] is None, "a container process must not carry a host unit name"
+        assert (read_adj(on_host.pid), read_adj(outer)) == (650, 650)
+
+        # an explicit pid selects the container's process whatever containers says, and names its container
+        res = run_module("oom_score_adj", {"pid": outer, "value": 660})
+        assert [(p["pid"], p["container_id"], p["unit"]) for p in res["processes"]] == [(outer, host.id, None)]
+        assert read_adj(outer) == 660
+    finally:
+        host.exec(["pkill", "-x", name], check=False)

@@ -87,6 +87,19 @@ def test_local_mode_drift_is_repaired(run_module, tmp_path):
     assert res["changed"] is True and oct(path.stat().st_mode & 0o777) == "0o644"
 
 
+def test_local_existing_dropin_with_undecodable_bytes(run_module, tmp_path):
+    """A drop-in someone left with bytes that are not UTF-8: the result (diff included) still deserialises, and the
+    file is replaced by ours."""
+    path = tmp_path / "nginx.service.d" / "50-oomguard.conf"
+    path.parent.mkdir()
+    path.write_bytes(b"# \xff\xfe left by someone\n[Service]\nOOMScoreAdjust=7\n")
+    res = run_module("systemd_override", {"unit": "nginx", "unit_dir": str(tmp_path), "oom_score_adjust": 100},
+                     diff=True)
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] and "\\xff\\xfe left by someone" in res["diff"]["before"]
+    assert "OOMScoreAdjust=100" in path.read_text()
+
+
 def test_local_refuses_symlink_target(run_module, tmp_path):
     ddir = tmp_path / "nginx.service.d"
     ddir.mkdir()
@@ -129,6 +142,9 @@ BAD_INPUTS = [
     ("managed-oom-limit-not-percent", {"managed_oom_memory_pressure_limit": "50"}, "percentage"),
     ("no-settings", {}, "needs at least one setting"),
     ("relative-unit-dir", {"unit_dir": "relative/dir", "oom_score_adjust": 1}, "not an absolute path"),
+    # issue 13 class 6: ansible-core would take true as 1 and 5.0 as 5
+    ("oom-score-adjust-bool", {"oom_score_adjust": True}, "argument 'oom_score_adjust' must be an integer, got bool True"),
+    ("oom-score-adjust-float", {"oom_score_adjust": 5.0}, "argument 'oom_score_adjust' must be an integer, got float 5.0"),
 ]
 
 

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log as kl
+from helpers.journal import as_logged_by_owner
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "kernel_log")
 REAL_BOOT_ID = "04646ba2beef4b29b3c63f936401c08e"
@@ -405,7 +406,7 @@ def test_read_journal_empty_journal_is_unavailable():
 
 def test_read_journal_reads_json_and_userspace():
     kernel = "".join(lines_of("real-6.18-journal.json"))
-    user = "".join(line for line in lines_of("c-journal-userspace.json") if '"kernel"' not in line)
+    user = as_logged_by_owner("".join(line for line in lines_of("c-journal-userspace.json") if '"kernel"' not in line))
     run = fake_run([(0, kernel, ""), (0, user, "")])
     events, status = kl.read_journal(run, since="7d")
     assert status["available"] is True and status["lines"] > 100 and status["kills"] >= 2

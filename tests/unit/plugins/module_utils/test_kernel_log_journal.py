@@ -16,6 +16,7 @@ import os
 import re
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log as kl
+from helpers.journal import as_logged_by_owner
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "kernel_log")
 NO_PCRE2 = (1, "", "Compiled without pattern matching support\n")
@@ -27,7 +28,8 @@ def lines_of(name):
 
 
 KERNEL = "".join(lines_of("real-6.18-journal.json"))
-USER = "".join(line for line in lines_of("c-journal-userspace.json") if '"kernel"' not in line)
+# the daemons' lines as journald records them for the real daemons (their own units, PID 1): trusted
+USER = as_logged_by_owner("".join(line for line in lines_of("c-journal-userspace.json") if '"kernel"' not in line))
 
 
 def fake_journalctl(answers):

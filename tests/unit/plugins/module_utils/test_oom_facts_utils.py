@@ -125,6 +125,7 @@ def test_constants_are_the_kernel_log_modules():
     assert len(facts.KILL_FIELDS) == len(set(facts.KILL_FIELDS))
     assert facts.MAX_RAW_LINES == klog.MAX_RAW_LINES
     assert tuple(facts.DEFAULT_LOG_FILES) == tuple(klog.DEFAULT_LOG_FILES)
+    assert facts.DEFAULT_LIMITS == klog.DEFAULT_LIMITS
 
 
 def test_boot_id_reader_agrees_with_the_kernel_log_one():

@@ -432,7 +432,16 @@ def test_find_by_unit_fake_proc(tmp_path):
     _fake_proc(tmp_path, 13, 103, comm="kworker", cgroup=V2_RECORDED, flags=procfs.PF_KTHREAD)
     handles, dummy = procfs.find_processes(unit="nginx.service", proc_root=str(tmp_path))
     assert pids_of(handles) == [10, 11]
-    assert pids_of(procfs.find_processes(unit="cron.service", proc_root=str(tmp_path))[0]) == [12]
+    # cron.service of a container is not this host's cron.service (issue 14): never matched by unit, and its
+    # placement names the container, with the unit inside it apart
+    assert pids_of(procfs.find_processes(unit="cron.service", proc_root=str(tmp_path))[0]) == []
+    where = procfs.placement(procfs.parse_cgroup(V2_CONTAINER_RECORDED))
+    assert where == {"unit": None, "slice": None, "container_id": "a" * 64, "container_runtime": "podman",
+                     "container_unit": "cron.service", "foreign": True}
+    # seen from inside that same container, the process is a local one with its unit
+    own = {"runtime": "podman", "id": "a" * 64}
+    where = procfs.placement(procfs.parse_cgroup(V2_CONTAINER_RECORDED), own)
+    assert (where["unit"], where["container_id"], where["foreign"]) == ("cron.service", "a" * 64, False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -553,3 +562,195 @@ def test_scan_fake_proc_v2_units(tmp_path):
     assert rows[0]["unit"] == "cron.service" and rows[0]["container_id"] == "a" * 64
     assert (rows[1]["uid"], rows[1]["rss_kb"], rows[1]["swap_kb"], rows[1]["pgtables_kb"]) == (1000, 100, 7, 12)
     assert procfs.scan_process_table(top=1, units="nginx.service", proc_root=str(tmp_path))["rows"][0]["pid"] == 10
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hostile input (issue 13): names that are not UTF-8, pidfiles anyone wrote, catastrophic patterns
+# ---------------------------------------------------------------------------------------------------------------
+def start_hostile(name: bytes, uid=None, adj=1000, args=()):
+    """A real python3 that renames itself to the raw bytes ``name`` (prctl PR_SET_NAME) and raises its own
+    oom_score_adj to ``adj`` (no privilege needed to raise it), as any local user can; returns the Popen."""
+    code = ("import ctypes, time\n"
+            "ctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n"
+            "open('/proc/self/oom_score_adj', 'w').write('%d')\n"
+            "time.sleep(300)\n" % (name, adj))
+    proc = subprocess.Popen(["/usr/bin/python3", "-c", code] + list(args), stdin=subprocess.DEVNULL,
+                            start_new_session=True, user=uid)
+    wait_for(lambda: Path(f"/proc/{proc.pid}/comm").read_bytes() == name[:15] + b"\n"
+             and read_adj(proc.pid) == adj, what="hostile rename")
+    return proc
+
+
+@pytest.fixture
+def hostile():
+    procs = []
+
+    def start(*args, **kwargs):
+        proc = start_hostile(*args, **kwargs)
+        procs.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def _all_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _all_strings(key)
+            yield from _all_strings(item)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            yield from _all_strings(item)
+
+
+def assert_valid_utf8(value):
+    for text in _all_strings(value):
+        text.encode("utf-8")  # raises on a lone surrogate, as ansible-core 2.19 refuses it
+
+
+def test_parse_stat_status_cgroup_undecodable_bytes_spelled_like_the_kernel():
+    line = b"77 (oo\xff\xfeevil) S 1 77 77 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 5 100 3 0 0 0\n"
+    assert procfs.parse_stat(line).comm == "oo\\xff\\xfeevil"
+    assert procfs.parse_status(b"Name:\tx\xff\nUid:\t0\t0\t0\t0\n")["Name"] == "x\\xff"
+    entries = procfs.parse_cgroup(b"0::/user.slice/\xffbad.service\n")
+    assert entries[0].path == "/user.slice/\\xffbad.service"
+    assert procfs.process_unit(entries)["unit"] == "\\xffbad.service"
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to start processes as nobody")
+def test_hostile_names_of_real_processes_are_valid_utf8(hostile, tmp_path):
+    bad = hostile(b"oomt\xffevil", uid=NOBODY, args=["arg\xff".encode("latin-1")])
+    newline = hostile(b"oomt\nnl", uid=NOBODY)
+    assert Path(f"/proc/{bad.pid}/comm").read_bytes() == b"oomt\xffevil\n"  # the kernel keeps the raw byte
+
+    table = procfs.scan_process_table(top=0, include_cmdline=True)
+    rows = {r["pid"]: r for r in table["rows"]}
+    assert rows[bad.pid]["comm"] == "oomt\\xffevil"
+    assert rows[bad.pid]["cmdline"][-1] == "arg\\xff"
+    assert rows[bad.pid]["user"] == "nobody" and rows[bad.pid]["oom_score_adj"] == 1000
+    assert rows[newline.pid]["comm"] == "oomt\nnl"
+    assert "oomt\\xffevil" in table["comms"]
+    assert_valid_utf8(table)
+    json.dumps(table["rows"], ensure_ascii=False).encode("utf-8")
+    # ranked among the top victims, and the top rows still serialise
+    top = procfs.scan_process_table(top=5, include_cmdline=True)
+    assert bad.pid in [r["pid"] for r in top["rows"]] or all(r["oom_score_adj"] == 1000 for r in top["rows"])
+    assert_valid_utf8(top)
+
+    handles, dummy = procfs.find_processes(names="oomt\\xffevil")
+    try:
+        assert [h.pid for h in handles] == [bad.pid]
+        procs, vanished = procfs.apply_oom_score_adj(handles, 900)
+    finally:
+        for handle in handles:
+            handle.close()
+    assert procs[0]["comm"] == "oomt\\xffevil" and vanished == []
+    assert_valid_utf8(procs)
+    assert read_adj(bad.pid) == 900
+    assert pids_of(procfs.find_processes(pattern=r"arg\\xff$")[0]) == [bad.pid]
+
+
+def _pidfile_cases(tmp_path, target_pid):
+    fifo = tmp_path / "fifo.pid"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.pid"
+    with open(huge, "wb") as fh:
+        fh.write(b"%d\n" % target_pid)
+        fh.truncate(100 << 20)  # 100 MB (sparse: its size is what must stop us, not the disk)
+    binary = tmp_path / "binary.pid"
+    binary.write_bytes(b"%d\x00\xff\xfe\x1b[2J\n" % target_pid)
+    real = tmp_path / "real.pid"
+    real.write_text("%d\n" % target_pid)
+    link = tmp_path / "link.pid"
+    link.symlink_to(real)
+    directory = tmp_path / "dir.pid"
+    directory.mkdir()
+    return {
+        "fifo": (fifo, "is a FIFO, not a regular file"),
+        "huge": (huge, "is 104857600 bytes, more than the 4096"),
+        "binary": (binary, "does not contain a pid"),
+        "symlink": (link, "is a symbolic link: refused"),
+        "directory": (directory, "is a directory, not a regular file"),
+        "device": (Path("/dev/zero"), "is a character device, not a regular file"),
+    }
+
+
+@pytest.mark.parametrize("case", ["fifo", "huge", "binary", "symlink", "directory", "device"])
+def test_pidfile_hostile_files_fail_fast(spawner, tmp_path, case):
+    proc = spawner.start("oomt-pidf")
+    path, message = _pidfile_cases(tmp_path, proc.pid)[case]
+    started = time.monotonic()
+    with pytest.raises(procfs.SelectorError) as info:
+        procfs.find_processes(pidfile=str(path))
+    elapsed = time.monotonic() - started
+    assert message in str(info.value), str(info.value)
+    assert elapsed < 1.0, elapsed
+    assert not getattr(info.value, "missing", True)
+    str(info.value).encode("utf-8")
+    assert read_adj(proc.pid) == 0
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to own files as two users")
+def test_pidfile_owner_must_be_root_or_the_process_owner(spawner, tmp_path):
+    os.chmod(tmp_path, 0o755)
+    victim = spawner.start("oomt-pidf-root")
+    own = spawner.start("oomt-pidf-nob", uid=NOBODY)
+    forged = tmp_path / "forged.pid"
+    forged.write_text("%d\n" % victim.pid)
+    os.chown(forged, NOBODY, NOBODY)
+    with pytest.raises(procfs.SelectorError) as info:
+        procfs.find_processes(pidfile=str(forged))
+    assert "owned by uid 65534 (nobody)" in str(info.value) and "runs as uid 0 (root)" in str(info.value)
+    assert read_adj(victim.pid) == 0
+
+    honest = tmp_path / "honest.pid"
+    honest.write_text("%d\n" % own.pid)
+    os.chown(honest, NOBODY, NOBODY)
+    handles, missing = procfs.find_processes(pidfile=str(honest))
+    assert pids_of(handles) == [own.pid] and missing == []
+    # the user selector narrows a pidfile too
+    rooted = tmp_path / "root.pid"
+    rooted.write_text("%d\n" % own.pid)
+    assert pids_of(procfs.find_processes(pidfile=str(rooted), user="root")[0]) == []
+    assert pids_of(procfs.find_processes(pidfile=str(rooted), user="nobody")[0]) == [own.pid]
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to start an impostor as nobody")
+def test_oldest_name_picks_impostor_unless_user_is_given(spawner):
+    impostor = spawner.start("oomt-daemon", uid=NOBODY)
+    time.sleep(0.05)
+    real = spawner.start("oomt-daemon")
+    assert pids_of(procfs.find_processes(names="oomt-daemon", match="oldest")[0]) == [impostor.pid]  # the hazard
+    assert pids_of(procfs.find_processes(names="oomt-daemon", match="oldest", user="root")[0]) == [real.pid]
+    assert pids_of(procfs.find_processes(pattern="oomt-daemo[n]", match="oldest", user="root")[0]) == [real.pid]
+    assert pids_of(procfs.find_processes(pattern="oomt-daemo[n]", user="nobody")[0]) == [impostor.pid]
+
+
+def test_catastrophic_pattern_is_bounded(spawner):
+    victim = spawner.python("time.sleep(300)")
+    redos = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "a" * 40 + "!"],
+                             start_new_session=True)
+    spawner.procs.append(redos)
+    wait_for(lambda: Path(f"/proc/{redos.pid}/cmdline").read_bytes().endswith(b"a!\0"), what="cmdline")
+    before = set(_children(os.getpid()))
+    started = time.monotonic()
+    with pytest.raises(procfs.PatternTimeout, match=r"did not finish matching .* within 1 s"):
+        procfs.find_processes(pattern=r"(a+)+$", pattern_timeout=1)
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 2.0, elapsed
+    assert set(_children(os.getpid())) == before, "the matching child was left behind"
+    assert read_adj(redos.pid) == 0 and read_adj(victim.pid) == 0
+    # the same engine, bounded, still answers a sane pattern against the same table
+    assert pids_of(procfs.find_processes(pattern=r"a{40}!$", pattern_timeout=1)[0]) == [redos.pid]
+
+
+def _children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    return [int(x) for x in out.split()]
