@@ -21,7 +21,7 @@ export ANSIBLE_CONFIG := $(ROOT)/tests/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help audit bootstrap lint sanity units integration minver changelog build test clean bench-image
+.PHONY: help audit bootstrap lint sanity units integration minver changelog build test clean bench bench-image
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -81,6 +81,16 @@ integration: bootstrap  ## Integration tests only (real /proc, real systemd test
 
 test: bootstrap lint minver changelog build sanity  ## Everything: lint, sanity, build, unit and integration tests
 	cd tests && pytest --durations=12 unit integration $(PYTEST_ARGS)
+
+# Benchmarks never run as tests. They need root (memory cgroups, 5,000 spawned processes) and a quiet machine; each prints
+# its ratios and the load, and make bench fails when any target is missed (docs/performance.md). An existing venv is used
+# as it is (no pip run); only a missing one is bootstrapped.
+BENCHES := bench_module.py bench_fleet.py bench_kernel_log.py bench_oom_facts.py bench_oom_score_adj.py
+bench: $(COLL_LINK)  ## Time the modules as Ansible runs them against ps/grep/ping, in one run (root; exit 1 on a missed target)
+	test -x $(BIN)/python || $(MAKE) bootstrap
+	status=0; for b in $(BENCHES); do echo "== benchmarks/$$b"; $(BIN)/python benchmarks/$$b || status=1; done; \
+	echo "== benchmarks/bench_audit.py --skip-fleet"; $(BIN)/python benchmarks/bench_audit.py --skip-fleet || status=1; \
+	exit $$status
 
 bench-image:  ## Build (or reuse) the systemd test host image of the test bench
 	scripts/testbench install

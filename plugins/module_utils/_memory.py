@@ -433,6 +433,13 @@ def read_uptime(proc_root=PROC_ROOT):
         return None
 
 
+def read_boot_id(proc_root=PROC_ROOT):
+    """The running boot's id (``sys/kernel/random/boot_id``) in the journal's spelling (32 hex digits, no dashes),
+    or None. The same value as ``_kernel_log.current_boot_id``, readable without importing the kernel-log code."""
+    text = _read_text(os.path.join(proc_root, "sys", "kernel", "random", "boot_id"))
+    return (text or "").strip().replace("-", "") or None
+
+
 def read_btime(proc_root=PROC_ROOT):
     """Boot time (epoch seconds) from ``/proc/stat`` ``btime``."""
     text = _read_text(os.path.join(proc_root, "stat")) or ""

@@ -2,9 +2,19 @@
 # Copyright (c) 2026, oomguard.linux contributors
 """Assemble ``ansible_facts.oom`` (the contract in docs/oom_facts.md) from the shared module_utils.
 
-The ``oom_facts`` module is argument handling plus :func:`collect`; the benchmark times :func:`process_facts`
-(the process table with both ranks), which is what dominates the module's run time.
-Nothing here fails because a source is missing: every part degrades to None/[] and says why where it can.
+The ``oom_facts`` module is argument handling plus :func:`collect`; the benchmarks (benchmarks/bench_module.py) time
+the module as Ansible runs it. Nothing here fails because a source is missing: every part degrades to None/[] and says
+why where it can.
+
+Cheap to run where it matters (docs/performance.md):
+
+* the kernel-log code (``_kernel_log``: a large module with many regular expressions) is imported only by a call that
+  reads a kernel-log source; the constants the module's argument spec needs are defined here;
+* process rows and kill records leave as lists in the order of ``process_columns`` / ``kill_columns`` (schema 2):
+  ``exit_json`` walks every container and every value of the result (no_log scrubbing, then ansible-core's copy and the
+  JSON encoder), and a dict per row costs several times a list per row. :func:`rows_as_dicts` turns them back into
+  dicts for code that wants them (the report); ``row_format: dicts`` asks the module for dicts directly;
+* each row is built once, in its final shape; cgroup-derived values (limit, container) are computed once per cgroup.
 """
 from __future__ import annotations
 
@@ -12,23 +22,63 @@ import datetime
 import os
 import time
 
-from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log as klog
 from ansible_collections.oomguard.linux.plugins.module_utils import _memory as mem
 from ansible_collections.oomguard.linux.plugins.module_utils import _procfs as procfs
 from ansible_collections.oomguard.linux.plugins.module_utils import _swap as swap
 from ansible_collections.oomguard.linux.plugins.module_utils import _systemd as systemd
+from ansible_collections.oomguard.linux.plugins.module_utils._container import container_of
+from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 
-SCHEMA = 1
+SCHEMA = 2
 SOURCES = ("journal", "dmesg", "kmsg", "files")
 SHOW_PROPS = ("Id", "LoadState", "MainPID", "ControlGroup", "OOMScoreAdjust", "MemoryMax", "MemoryHigh", "OOMPolicy",
               "ManagedOOMPreference", "ActiveState")
 MAX_UNITS = 50
 MAX_CGROUP_MEMBERS = 20000
 PROCESS_KEYS = ("rank", "cgroup_rank", "pid", "ppid", "comm", "uid", "user", "rss_kb", "swap_kb", "pgtables_kb",
-                "oom_score", "oom_score_adj", "unit", "slice", "container_id", "memcg", "limit_memcg", "memcg_limit_bytes")
-# What the ``process_fields`` and ``kill_fields`` options may select.
+                "oom_score", "oom_score_adj", "unit", "slice", "container_id", "container_runtime", "memcg", "limit_memcg",
+                "memcg_limit_bytes")
+# What the ``process_fields`` and ``kill_fields`` options may select, in the order of the columns.
 PROCESS_FIELDS = PROCESS_KEYS + ("cmdline",)
-KILL_FIELDS = klog.RECORD_KEYS
+# The kill record's keys: ``_kernel_log.RECORD_KEYS`` plus ``container_runtime`` (a unit test holds them equal), here
+# so that the argument spec does not import the kernel-log code.
+KILL_FIELDS = (
+    "time", "timestamp", "monotonic", "boot_id", "basis", "pid", "comm", "uid",
+    "total_vm_kb", "anon_rss_kb", "file_rss_kb", "shmem_rss_kb", "pgtables_kb", "vm_rss_kb",
+    "oom_score_adj", "score", "cmdline", "constraint", "oom_memcg", "task_memcg", "unit", "slice", "slice_path",
+    "user_manager", "container_id", "container_runtime", "invoker", "killer", "signal", "reason", "processes_killed",
+    "group_kill", "reaped", "unit_reported", "trust", "sources", "raw",
+)
+# ``_kernel_log``'s MAX_RAW_LINES, DEFAULT_LOG_FILES and DEFAULT_LIMITS (a unit test holds them equal)
+MAX_RAW_LINES = 6
+DEFAULT_LOG_FILES = ("/var/log/kern.log", "/var/log/messages")
+DEFAULT_LIMITS = {"max_line_length": 65536, "max_bytes_per_file": 256 << 20, "max_inflated_bytes": 256 << 20}
+DEFAULT_SINCE = "7d"
+ROW_FORMATS = ("lists", "dicts")
+
+
+def _klog():
+    """The kernel-log module, imported on first use (only calls that read a kernel-log source need it)."""
+    from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log  # pylint: disable=import-outside-toplevel
+    return _kernel_log
+
+
+def rows_as_dicts(facts) -> dict:
+    """``ansible_facts.oom`` with ``processes``, ``watched`` and ``kills`` as lists of dicts (the 0.1.0 shape).
+
+    The module returns rows as lists in the order of ``process_columns`` (processes and watched) and ``kill_columns``
+    (kills). This is the one place that turns them back: ``dict(zip(columns, row))`` for each row. Facts that already
+    hold dicts (``row_format: dicts``, or schema 1) are returned as they are; the input is never modified."""
+    if not isinstance(facts, dict):
+        return facts
+    out = dict(facts)
+    for key, columns_key in (("processes", "process_columns"), ("watched", "process_columns"), ("kills", "kill_columns")):
+        rows = facts.get(key)
+        columns = facts.get(columns_key)
+        if not rows or not columns or not isinstance(rows[0], list):
+            continue
+        out[key] = [dict(zip(columns, row)) for row in rows]
+    return out
 
 
 def _iso(epoch):
@@ -80,33 +130,79 @@ class CgroupRanker(object):
         return path, limits["memory_max"], self._ranks[path]
 
 
-def _shape(row, ranker, include_cmdline):
-    out = dict((key, row.get(key)) for key in PROCESS_KEYS)
-    out["memcg"] = row.get("memory_cgroup")
-    out["swap_kb"] = row.get("swap_kb") or 0
-    if ranker is not None and out["memcg"]:
-        limit_path, limit_bytes, ranks = ranker.rank(out["memcg"])
-        out["limit_memcg"] = limit_path
-        out["memcg_limit_bytes"] = limit_bytes
-        out["cgroup_rank"] = ranks.get(row["pid"])
+class _Placement(object):
+    """What a row's cgroup paths say, computed once per distinct path: the nearest memory-limited cgroup (and the
+    ``cgroup_rank`` table of its members) and the container (``_container.container_of``)."""
+
+    def __init__(self, ranker):
+        self.ranker = ranker
+        self._limits = {}
+        self._containers = {}
+
+    def limit(self, memcg):
+        found = self._limits.get(memcg)
+        if found is None:
+            found = self.ranker.rank(memcg) if self.ranker is not None and memcg else (None, None, {})
+            self._limits[memcg] = found
+        return found
+
+    def container(self, path):
+        if path not in self._containers:
+            self._containers[path] = container_of(path)
+        return self._containers[path]
+
+
+def _complete(row, placement, include_cmdline):
+    """Fill in a scanned row (in place) with the keys of PROCESS_FIELDS that the scan does not give."""
+    memcg = row.get("memory_cgroup")
+    row["memcg"] = memcg
+    row["swap_kb"] = row.get("swap_kb") or 0
+    row["limit_memcg"], row["memcg_limit_bytes"], ranks = placement.limit(memcg)
+    row["cgroup_rank"] = ranks.get(row["pid"])
+    # systemd's path decides when it names a container, else the memory hierarchy's (hosts without systemd's tree)
+    container = placement.container(row.get("cgroup_path")) or placement.container(memcg)
+    if container is not None:
+        row["container_id"] = container["id"]
+        row["container_runtime"] = container["runtime"]
+    else:
+        row["container_id"] = row["container_runtime"] = None
     if include_cmdline:
-        out["cmdline"] = " ".join(row.get("cmdline") or [])
-    return out
+        row["cmdline"] = safe_text(" ".join(row.get("cmdline") or []))
+    return row
 
 
 def process_facts(top=20, names=None, units=None, watch=None, include_cmdline=False, reader=None,
                   total_swap_pages=0, vm_swappiness=60, proc_root=procfs.PROC_ROOT) -> dict:
     """``{"processes", "watched", "process_count", "comms"}``: the ranked table (``_procfs.scan_process_table``)
-    with ``cgroup_rank``, ``memcg`` and the limit of the nearest memory-limited cgroup filled in."""
+    with ``cgroup_rank``, ``memcg``, the limit of the nearest memory-limited cgroup and the container filled in.
+
+    The rows are the scan's dicts, completed in place (every key of PROCESS_FIELDS, plus the scan's own such as
+    ``cgroup_path``); :func:`shape_rows` makes the result's rows from them."""
     table = procfs.scan_process_table(top=top, names=names or None, units=units or None, watch=watch or None,
                                       include_cmdline=include_cmdline, proc_root=proc_root)
     ranker = CgroupRanker(reader, total_swap_pages, vm_swappiness, proc_root) if reader is not None and reader.available else None
+    placement = _Placement(ranker)
     return {
-        "processes": [_shape(row, ranker, include_cmdline) for row in table["rows"]],
-        "watched": [_shape(row, ranker, include_cmdline) for row in table["watched"]],
+        "processes": [_complete(row, placement, include_cmdline) for row in table["rows"]],
+        "watched": [_complete(row, placement, include_cmdline) for row in table["watched"]],
         "process_count": table["count"],
         "comms": table["comms"],
     }
+
+
+def columns_of(fields, all_fields):
+    """The result's columns: ``fields`` (the option, in the order of ``all_fields``, duplicates dropped) or every one."""
+    if not fields:
+        return list(all_fields)
+    wanted = set(fields)
+    return [name for name in all_fields if name in wanted]
+
+
+def shape_rows(rows, columns, row_format="dicts"):
+    """The result's rows, built in one pass: ``[row[c] for c in columns]`` (or a dict of those, ``row_format: dicts``)."""
+    if row_format == "dicts":
+        return [dict((name, row.get(name)) for name in columns) for row in rows]
+    return [[row.get(name) for name in columns] for row in rows]
 
 
 # ------------------------------------------------------------------------------------------------ kills
@@ -150,15 +246,23 @@ def _source_status(status):
 
 
 def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since="7d", boot_time=None,
-               proc_root=procfs.PROC_ROOT, raw_lines=klog.MAX_RAW_LINES, file_limits=None, counters=None) -> dict:
+               proc_root=procfs.PROC_ROOT, raw_lines=MAX_RAW_LINES, file_limits=None, counters=None) -> dict:
     """``{"kills": [...], "kill_count": int, "sources": {...}}`` from the kernel log sources asked for.
 
     ``run_command(argv) -> (rc, out, err)``; ``get_bin_path(name)`` -> path or None. Each kill keeps at most
     ``raw_lines`` log lines in ``raw`` (0: none, and the parsers do not collect them at all). ``file_limits``
-    (``klog.DEFAULT_LIMITS`` keys) bound what is read of each log file."""
+    (``DEFAULT_LIMITS`` keys) bound what is read of each log file. Each record gets ``container_id`` and
+    ``container_runtime`` from its ``task_memcg`` (``_container.container_of``).
+    Imports the kernel-log code only when a source is to be read."""
+    statuses = {}
+    if not any(name in sources for name in SOURCES):
+        for name in SOURCES:
+            statuses[name] = {"status": "skipped", "lines": 0, "kills": 0, "reason": "not in sources"}
+        # nothing was read, so nothing is known: the count is unknown (None), never 0
+        return {"kills": [], "kill_count": None, "sources": statuses, "unparsed": None, "unaccounted_kills": None}
+    klog = _klog()
     raw_lines = max(0, min(int(raw_lines), klog.MAX_RAW_LINES))
     keep_raw = raw_lines > 0
-    statuses = {}
     found = {}
     boot = klog.boot_time() if boot_time is None else boot_time
     for name in SOURCES:
@@ -218,7 +322,20 @@ def kill_facts(run_command, get_bin_path, sources=SOURCES, log_files=None, since
         for name in found:
             statuses[name]["container_cgroup"] = prefix
             statuses[name]["dropped_outside_container"] = before - len(kills)
-    return {"kills": kills, "kill_count": len(kills), "sources": statuses, "unparsed": unparsed,
+    containers = {}
+    for rec in kills:
+        path = rec.get("task_memcg")
+        if path:
+            if path not in containers:
+                containers[path] = container_of(path)
+            where = containers[path]
+            rec["container_id"] = where["id"] if where else None
+            rec["container_runtime"] = where["runtime"] if where else None
+        else:  # no cgroup path in the log: whatever the parser knew (from systemd's own report), no runtime
+            rec.setdefault("container_id", None)
+            rec["container_runtime"] = None
+    read = any(statuses[name].get("status") == "read" for name in found)
+    return {"kills": kills, "kill_count": len(kills) if read else None, "sources": statuses, "unparsed": unparsed,
             "unaccounted_kills": accounting}
 
 
@@ -318,14 +435,6 @@ def systemd_view(show, unit_names, layout, proc_root=procfs.PROC_ROOT) -> list:
     return result
 
 
-def select_fields(records, fields):
-    """Each record with only ``fields`` (in that order; a key the record lacks is left out), or the records
-    themselves when ``fields`` is empty."""
-    if not fields:
-        return records
-    return [dict((key, rec[key]) for key in fields if key in rec) for rec in records]
-
-
 # ------------------------------------------------------------------------------------------------ everything
 def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT) -> dict:
     """The whole ``ansible_facts.oom`` dict for the module's parameters.
@@ -338,7 +447,7 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
         "schema": SCHEMA,
         "collected_at": _iso(int(now)),
         "kernel": os.uname()[2],
-        "boot_id": klog.current_boot_id(os.path.join(proc_root, "sys", "kernel", "random", "boot_id")),
+        "boot_id": mem.read_boot_id(proc_root),
         "boot_time": _iso(btime),
         "uptime_s": mem.read_uptime(proc_root),
     }
@@ -393,8 +502,8 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
     sources = SOURCES if params.get("sources") is None else params["sources"]  # [] means: read no kernel log
     facts.update(kill_facts(run_command, get_bin_path, sources, params.get("log_files"),
                             params.get("since"), proc_root=proc_root,
-                            raw_lines=params.get("raw_lines", klog.MAX_RAW_LINES),
-                            file_limits=dict((key, params[key]) for key in klog.DEFAULT_LIMITS if params.get(key)),
+                            raw_lines=params.get("raw_lines", MAX_RAW_LINES),
+                            file_limits=dict((key, params[key]) for key in DEFAULT_LIMITS if params.get(key)),
                             counters=facts["counters"]))
     if running:
         names = [p["unit"] for p in facts["processes"] + facts["watched"] if p.get("unit")]
@@ -402,9 +511,13 @@ def collect(params, run_command, get_bin_path, show, proc_root=procfs.PROC_ROOT)
         facts["units"] = systemd_view(show_cached, names, layout, proc_root)
     else:
         facts["units"] = []
-    # last, once everything that needs the whole records (the systemd view) is done
-    process_fields = params.get("process_fields")
-    facts["processes"] = select_fields(facts["processes"], process_fields)
-    facts["watched"] = select_fields(facts["watched"], process_fields)
-    facts["kills"] = select_fields(facts["kills"], params.get("kill_fields"))
+    # last, once everything that needs the whole rows (the systemd view) is done: each row is built once, in the
+    # result's shape (dicts, or lists in the order of the columns with row_format: lists)
+    row_format = params.get("row_format") or "dicts"
+    all_process = PROCESS_FIELDS if params.get("include_cmdline") else PROCESS_KEYS
+    facts["process_columns"] = columns_of(params.get("process_fields"), all_process)
+    facts["kill_columns"] = columns_of(params.get("kill_fields"), KILL_FIELDS)
+    facts["processes"] = shape_rows(facts["processes"], facts["process_columns"], row_format)
+    facts["watched"] = shape_rows(facts["watched"], facts["process_columns"], row_format)
+    facts["kills"] = shape_rows(facts["kills"], facts["kill_columns"], row_format)
     return facts

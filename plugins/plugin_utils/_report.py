@@ -42,6 +42,7 @@ import datetime
 import re
 
 from ansible_collections.oomguard.linux.plugins.module_utils._container import container_of
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import rows_as_dicts
 from ansible_collections.oomguard.linux.plugins.plugin_utils import _report_steps as steps
 
 REPORT_SCHEMA = 1
@@ -348,9 +349,9 @@ def _container(row, path, own=None):
     """``(container_id, container_runtime)`` of a process or kill: oom_facts' fields when it sent them, else from the
     cgroup path with ``container_of`` (results of an oom_facts that did not name the runtime, or trimmed fields).
     A process of the container the audited host itself is (``own``) is the host's own: ``(None, None)``."""
-    if "container_runtime" in row:
+    if row.get("container_runtime") is not None:
         cid, runtime = row.get("container_id"), row.get("container_runtime")
-    else:
+    else:  # not sent, or not known (an older recording's None): the id as sent, the runtime from the path
         found = _container_of(path)
         if "container_id" in row:
             cid = row.get("container_id")
@@ -716,8 +717,26 @@ def _host_entry(host, status, reason, facts):
     return entry
 
 
+def _dict_rows(facts):
+    """The facts with their rows as dicts: oom_facts ``row_format: lists`` (what the audit asks for, the smallest
+    result to carry back) gives each row as a list in the order of ``process_columns`` / ``kill_columns``. A host whose
+    columns or rows do not fit together is malformed, not guessed at."""
+    for key, columns_key in (("processes", "process_columns"), ("watched", "process_columns"), ("kills", "kill_columns")):
+        rows = facts.get(key)
+        if not isinstance(rows, list) or not rows or not any(isinstance(row, list) for row in rows):
+            continue
+        columns = facts.get(columns_key)
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise MalformedResult("%s holds rows as lists but %s is not a list of names" % (key, columns_key))
+        for index, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise MalformedResult("%s[%d] must be a list of %d values (%s)" % (key, index, len(columns), columns_key))
+    return rows_as_dicts(facts)
+
+
 def _audit_host(host, facts, settings, cache):
     """``(entry, kills, services, victims)`` of one host whose facts were read; raises MalformedResult."""
+    facts = _dict_rows(facts)
     check_facts(facts)
     entry = _host_entry(host, "ok", None, facts)
     own = _own_container(facts)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,13 +19,20 @@ from helpers.ansible_run import run_playbook
 from helpers.oomkill import MEMBER, MIB, read_kmsg
 from helpers.procs import spawner, wait_for  # noqa: F401  pylint: disable=unused-import
 
+from ansible_collections.oomguard.linux.plugins.module_utils._oom_facts import rows_as_dicts
+
 pytestmark = [pytest.mark.root]
 
 
 def facts_of(result):
+    """The module's facts (the default row_format: dicts, each row keyed by process_columns/kill_columns)."""
     assert not result.get("failed"), result.get("msg")
     assert result["changed"] is False
-    return result["ansible_facts"]["oom"]
+    facts = result["ansible_facts"]["oom"]
+    assert facts["schema"] == 2
+    for key, columns in (("processes", "process_columns"), ("watched", "process_columns"), ("kills", "kill_columns")):
+        assert all(isinstance(row, dict) and sorted(row) == sorted(facts[columns]) for row in facts[key]), key
+    return facts
 
 
 def proc_value(pid, name):
@@ -122,9 +131,92 @@ def test_top_watch_and_kernel_threads(run_module, spawned):
     assert len(facts["processes"]) == facts["process_count"]
 
 
+def test_rows_are_lists_in_column_order_and_dicts_on_request(run_module, spawned):
+    """The default rows are dicts named by process_columns; row_format: lists gives the same values as lists in that
+    order, and process_fields picks columns in the spec's order."""
+    procs = [spawned.start("oomf-rows-a"), spawned.start("oomf-rows-b")]
+    Path("/proc/%d/oom_score_adj" % procs[1].pid).write_text("600")
+    args = {"name": ["oomf-rows-a", "oomf-rows-b"], "top": 0, "sources": []}
+    lists = run_module("oom_facts", dict(args, row_format="lists"))["ansible_facts"]["oom"]
+    dicts = run_module("oom_facts", args)["ansible_facts"]["oom"]
+    assert lists["process_columns"] == dicts["process_columns"] and "container_runtime" in lists["process_columns"]
+    assert all(isinstance(row, list) for row in lists["processes"])
+    assert [sorted(row) for row in dicts["processes"]] == [sorted(lists["process_columns"])] * 2
+    stable = ("pid", "ppid", "comm", "uid", "user", "oom_score_adj", "unit", "slice", "memcg", "container_id", "container_runtime")
+    assert [[row[k] for k in stable] for row in rows_as_dicts(lists)["processes"]] == \
+        [[row[k] for k in stable] for row in dicts["processes"]]  # (ranks and memory may move between two runs)
+    pid_at = lists["process_columns"].index("pid")
+    assert [row[pid_at] for row in lists["processes"]] == [procs[1].pid, procs[0].pid]  # +600 dies first
+    assert [row["pid"] for row in dicts["processes"]] == [procs[1].pid, procs[0].pid]
+    adj_at = lists["process_columns"].index("oom_score_adj")
+    assert lists["processes"][0][adj_at] == int(proc_value(procs[1].pid, "oom_score_adj")) == 600
+    # only the asked columns, in the order of the choices whatever the order given
+    few = run_module("oom_facts", dict(args, process_fields=["oom_score_adj", "pid", "comm"]))["ansible_facts"]["oom"]
+    assert few["process_columns"] == ["pid", "comm", "oom_score_adj"]
+    assert few["processes"] == [[procs[1].pid, "oomf-rows-b", 600], [procs[0].pid, "oomf-rows-a", 0]]
+    assert lists["kill_columns"][-1] == "raw" and lists["kills"] == [] and lists["sources"]["dmesg"]["status"] == "skipped"
+
+
+def test_container_process_and_its_kill_are_named(run_module, memory_cgroup, spawned):
+    """A process whose cgroup path is podman's (``.../libpod-<64 hex>``) carries container_id and
+    container_runtime, and so does the kernel's kill of a process there (from task_memcg).
+
+    The cgroup is one we create under a limited test cgroup, named the way podman's cgroupfs driver names a
+    container's: the module decides from the path alone, which the kernel reports as it is. (A real podman
+    container is in tests/integration/test_oom_facts.py::test_systemd_host_unit_kill_and_view.)"""
+    cid = secrets.token_hex(32)
+    parent = memory_cgroup(96 * MIB)
+    child = parent.path / ("libpod-" + cid)
+    child.mkdir()
+    members = []
+    try:
+        def spawn(argv, **kwargs):
+            wrapper = 'echo $$ > "$0" && exec "$@"'
+            proc = subprocess.Popen(["sh", "-c", wrapper, str(child / "cgroup.procs")] + argv, **kwargs)
+            members.append(proc)
+            return proc
+
+        sleeper = spawn([sys.executable, "-c", MEMBER, "oomf-in-ctr", "1", "0"], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, text=True)
+        assert sleeper.stdout.readline().strip() == "ready"
+        host_side = spawned.start("oomf-host-side")
+        facts = facts_of(run_module("oom_facts", {"name": ["oomf-in-ctr", "oomf-host-side"], "top": 0, "sources": []}))
+        rows = by_pid(facts["processes"])
+        row = rows[sleeper.pid]
+        assert row["memcg"] == parent.kernel_path + "/libpod-" + cid
+        assert (row["container_id"], row["container_runtime"]) == (cid, "podman")
+        assert row["limit_memcg"] == parent.kernel_path  # the limit is the parent's
+        assert (rows[host_side.pid]["container_id"], rows[host_side.pid]["container_runtime"]) == (None, None)
+        # now a real kill inside that cgroup
+        seq = max((r.seq for r in read_kmsg()), default=-1)
+        leaker = spawn([sys.executable, "-c", MEMBER, "oomf-ctr-leak", "-1", "400"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, text=True)
+        wait_for(lambda: any("Killed process" in r.message for r in read_kmsg() if r.seq > seq), timeout=60,
+                 what="the kill in the kernel log")
+        facts = facts_of(run_module("oom_facts", {"sources": ["dmesg"], "since": "1h", "top": 1}))
+        mine = [k for k in facts["kills"] if k["task_memcg"] == parent.kernel_path + "/libpod-" + cid]
+        assert mine, [(k["pid"], k["task_memcg"]) for k in facts["kills"]][-5:]
+        assert all((k["container_id"], k["container_runtime"]) == (cid, "podman") for k in mine)
+        assert mine[0]["pid"] in (leaker.pid, sleeper.pid)
+        # kills in the host's own test cgroups (other tests' kills: /oomguard-test-XXXX) are named as no container
+        hosts = [k for k in facts["kills"] if (k["task_memcg"] or "").count("/") == 1 and
+                 k["task_memcg"].startswith("/oomguard-test-")]
+        assert all(k["container_id"] is None and k["container_runtime"] is None for k in hosts)
+    finally:
+        for proc in members:
+            proc.kill()
+            proc.wait()
+        for _attempt in range(50):
+            try:
+                child.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
 def test_check_mode_and_bad_input(run_module):
     facts = facts_of(run_module("oom_facts", {"top": 1, "sources": ["kmsg"]}, check=True))
-    assert facts["schema"] == 1 and len(facts["processes"]) == 1
+    assert facts["schema"] == 2 and len(facts["processes"]) == 1
     assert facts["counters"]["oom_kill"] is not None
     bad = run_module("oom_facts", {"top": -1})
     assert bad["failed"] and "top must be 0" in bad["msg"]
@@ -332,10 +424,10 @@ def test_facts_modules_bring_oom_facts_along():
     tasks = doc["plays"][0]["tasks"]
     gathered = tasks[0]["hosts"]["localhost"].get("ansible_facts", {})
     assert "oom" in gathered, dict((k, v) for k, v in tasks[0]["hosts"]["localhost"].items() if k != "ansible_facts")
-    assert gathered["oom"]["schema"] == 1
+    assert gathered["oom"]["schema"] == 2
     assert gathered["oom"]["process_count"] > 0
     assert "ansible_distribution" in gathered  # setup ran too
-    assert tasks[1]["hosts"]["localhost"]["msg"].startswith("1|")
+    assert tasks[1]["hosts"]["localhost"]["msg"].startswith("2|")
     # without the setting, gather_facts brings no oom facts
     doc = run_playbook([dict(play, tasks=[])])
     assert "oom" not in doc["plays"][0]["tasks"][0]["hosts"]["localhost"]["ansible_facts"]

@@ -9,10 +9,14 @@ the same comparison against a live systemd and kernel.
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts
 
 V1_LAYOUT = {"layout": "hybrid", "memory": "v1"}
+COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
 
 
 def make_unit_cgroup(root, path, limit):
@@ -90,7 +94,7 @@ def test_kill_facts_reports_every_source_without_failing(tmp_path):
     assert out["sources"]["dmesg"]["status"] == "error"
     assert out["sources"]["kmsg"]["status"] == "skipped"
     assert out["sources"]["files"]["status"] == "unavailable"
-    assert out["kills"] == [] and out["kill_count"] == 0
+    assert out["kills"] == [] and out["kill_count"] is None  # no source was read: unknown, never 0
 
 
 def test_kmsg_is_the_fallback_for_dmesg():
@@ -110,3 +114,76 @@ def test_kmsg_is_the_fallback_for_dmesg():
     out = facts.kill_facts(dmesg_ok, bins, sources=["dmesg", "kmsg"], since="1d", proc_root="/proc")
     assert out["sources"]["dmesg"]["status"] == "read" and out["sources"]["dmesg"]["lines"] == 1
     assert out["sources"]["kmsg"]["status"] == "skipped" and "same ring buffer" in out["sources"]["kmsg"]["reason"]
+
+
+# ------------------------------------------------------------------------------------------------ schema 2, lazy imports
+def test_constants_are_the_kernel_log_modules():
+    """The module's argument spec takes these from _oom_facts so that it need not import _kernel_log."""
+    from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log as klog
+
+    assert set(facts.KILL_FIELDS) == set(klog.RECORD_KEYS) | {"container_runtime"}
+    assert len(facts.KILL_FIELDS) == len(set(facts.KILL_FIELDS))
+    assert facts.MAX_RAW_LINES == klog.MAX_RAW_LINES
+    assert tuple(facts.DEFAULT_LOG_FILES) == tuple(klog.DEFAULT_LOG_FILES)
+    assert facts.DEFAULT_LIMITS == klog.DEFAULT_LIMITS
+
+
+def test_boot_id_reader_agrees_with_the_kernel_log_one():
+    from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log as klog
+    from ansible_collections.oomguard.linux.plugins.module_utils import _memory as mem
+
+    raw = open("/proc/sys/kernel/random/boot_id").read().strip()
+    assert mem.read_boot_id() == klog.current_boot_id() == raw.replace("-", "")
+    assert mem.read_boot_id("/nonexistent") is None
+
+
+def test_a_call_without_kernel_log_sources_does_not_import_the_kernel_log_code():
+    """Run collect() in a fresh interpreter (as the module would): sources [] leaves _kernel_log unimported,
+    a source to read imports it."""
+    code = r"""
+import sys
+sys.path.insert(0, %r)
+from ansible_collections.oomguard.linux.plugins.module_utils import _oom_facts as facts
+name = "ansible_collections.oomguard.linux.plugins.module_utils._kernel_log"
+out = facts.collect({"top": 2, "sources": []}, None, lambda n: None, None)
+assert out["process_columns"] and len(out["processes"]) == 2, out["processes"]
+print(name in sys.modules)
+facts.kill_facts(lambda argv: (1, "", "denied"), lambda n: None, sources=["files"], log_files=["/nonexistent.log"])
+print(name in sys.modules)
+""" % str(COLLECTIONS)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
+def test_rows_as_dicts_names_every_row_and_leaves_the_input_alone():
+    given = {"schema": 2, "process_columns": ["rank", "pid", "comm"], "processes": [[1, 10, "a"], [2, 11, "b"]],
+             "watched": [[7, 12, "pg"]], "kill_columns": ["pid", "container_id"], "kills": [[99, None]], "kill_count": 1}
+    out = facts.rows_as_dicts(given)
+    assert out["processes"] == [{"rank": 1, "pid": 10, "comm": "a"}, {"rank": 2, "pid": 11, "comm": "b"}]
+    assert out["watched"] == [{"rank": 7, "pid": 12, "comm": "pg"}]
+    assert out["kills"] == [{"pid": 99, "container_id": None}]
+    assert given["processes"][0] == [1, 10, "a"] and out["kill_count"] == 1
+    dicts = {"schema": 2, "process_columns": ["pid"], "processes": [{"pid": 1}], "kills": [], "watched": []}
+    assert facts.rows_as_dicts(dicts) == dicts  # row_format: dicts (and schema 1) pass through
+    assert facts.rows_as_dicts(None) is None
+
+
+def test_kills_from_a_log_file_carry_the_container_of_their_task_memcg(tmp_path):
+    """A real parse of a syslog file: the podman victim gets podman and its id, the host's victim none."""
+    cid = "4a23b606900e52804c29ecda56a0cdfeed269d438b144786a641a65d3ffae818"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 600))
+    lines = []
+    for pid, memcg in ((4001, "/libpod_parent/libpod-%s/system.slice/web.service" % cid), (4002, "/system.slice/db.service")):
+        lines += [
+            "%s h kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=%s,"
+            "task_memcg=%s,task=worker,pid=%d,uid=0" % (stamp, memcg, memcg, pid),
+            "%s h kernel: Memory cgroup out of memory: Killed process %d (worker) total-vm:1000kB, anon-rss:500kB, "
+            "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:0" % (stamp, pid),
+        ]
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join(lines) + "\n")
+    out = facts.kill_facts(None, lambda n: None, sources=["files"], log_files=[str(log)], since="1d", proc_root="/proc")
+    kills = dict((k["pid"], k) for k in out["kills"])
+    assert sorted(kills) == [4001, 4002], out
+    assert (kills[4001]["container_id"], kills[4001]["container_runtime"]) == (cid, "podman")
+    assert (kills[4002]["container_id"], kills[4002]["container_runtime"]) == (None, None)

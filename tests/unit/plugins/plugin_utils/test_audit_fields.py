@@ -28,10 +28,14 @@ def facts_task_args():
 
 
 def trimmed(facts, args):
+    """The facts as the audit's call returns them: schema 2, only the asked columns, rows as lists."""
     out = copy.deepcopy(facts)
+    out["process_columns"] = facts_utils.columns_of(args["process_fields"], facts_utils.PROCESS_KEYS)
+    out["kill_columns"] = facts_utils.columns_of(args["kill_fields"], facts_utils.KILL_FIELDS)
     for key in ("processes", "watched"):
-        out[key] = facts_utils.select_fields(out[key], args["process_fields"])
-    out["kills"] = facts_utils.select_fields(out["kills"], args["kill_fields"])
+        out[key] = facts_utils.shape_rows(out[key], out["process_columns"], args.get("row_format", "dicts"))
+    out["kills"] = facts_utils.shape_rows(out["kills"], out["kill_columns"], args.get("row_format", "dicts"))
+    assert all(isinstance(row, list) for row in out["processes"] + out["kills"])
     return out
 
 
@@ -40,6 +44,7 @@ def test_playbook_asks_for_the_keys_the_report_reads():
     one the report reads (container_runtime, a kill's trust or basis), this test asks for it in the playbook."""
     args = facts_task_args()
     assert args["raw_lines"] == 0
+    assert args["row_format"] == "lists"  # the smallest result to carry back; the report names the columns
     assert set(args["process_fields"]) <= set(facts_utils.PROCESS_FIELDS) and "cmdline" not in args["process_fields"]
     assert set(args["kill_fields"]) <= set(facts_utils.KILL_FIELDS) and "raw" not in args["kill_fields"]
     assert set(args["process_fields"]) == set(report_utils._PROC_TYPES) & set(facts_utils.PROCESS_FIELDS)
@@ -71,7 +76,9 @@ def test_report_from_trimmed_facts_is_the_report_from_whole_facts():
     assert len(json.dumps(trimmed(whole, args))) < 0.7 * len(json.dumps(whole))
 
 
-def test_select_fields_keeps_order_and_skips_missing_keys():
+def test_columns_keep_the_spec_order_and_rows_follow_them():
+    assert facts_utils.columns_of(["pid", "rank", "pid"], facts_utils.PROCESS_KEYS) == ["rank", "pid"]
+    assert facts_utils.columns_of([], ("a", "b")) == ["a", "b"]
     rows = [{"pid": 1, "comm": "a", "rank": 2}, {"pid": 2}]
-    assert facts_utils.select_fields(rows, ["rank", "pid"]) == [{"rank": 2, "pid": 1}, {"pid": 2}]
-    assert facts_utils.select_fields(rows, []) is rows
+    assert facts_utils.shape_rows(rows, ["rank", "pid"], "lists") == [[2, 1], [None, 2]]
+    assert facts_utils.shape_rows(rows, ["rank", "pid"]) == [{"rank": 2, "pid": 1}, {"rank": None, "pid": 2}]
