@@ -23,10 +23,24 @@ description:
   - A file at O(path) without a swap signature is never overwritten or deleted unless O(force=true). A file with no data at
     all (size 0 or only holes, as left by C(truncate)) is not data and is replaced without O(force).
   - A swap file with holes (sparse, which C(swapon) refuses) is rebuilt with every block allocated.
+  - "Hostile local users: O(path) is never followed if it is a symbolic link (dangling or not), in any state and with
+    O(force=true) too. The file's directory and every directory above it (as written and resolved) must be owned by root and
+    not writable by group or others (a sticky directory such as C(/tmp) is refused too); otherwise the module fails and changes
+    nothing. See C(docs/security.md)."
+  - Only a file owned by root:root with mode 0600 and one link is kept as it is. A root-owned swap file with another mode or
+    group is rebuilt as a new file (never chmod'ed, because someone may hold it open and read swapped memory through it). A file owned
+    by another user, or with more than one link, is refused unless O(force=true), which deletes that name and builds a new file;
+    the old inode is never formatted or activated.
+  - A new file is built under a temporary name in the checked directory, opened with C(O_CREAT|O_EXCL|O_NOFOLLOW), formatted
+    with C(mkswap) through its file descriptor, given the final name with C(link(2)), and activated with C(swapon(2)) on its
+    descriptor. Device and inode are compared with the name before every step and right after C(swapon); a swap whose name
+    changed is swapped off again and the task fails. C(swapoff) is also made on the file's descriptor, and C(/proc/swaps)
+    entries are matched by device and inode, so O(state=absent) can only deactivate this path's own file.
 options:
   path:
     description:
-      - Absolute path of the swap file. Its directory must exist.
+      - Absolute path of the swap file, without C(.) or C(..) components. Its directory must exist and, like every directory
+        above it, be owned by root and not writable by group or others.
     type: path
     required: true
   size:
@@ -49,7 +63,8 @@ options:
     default: present
   priority:
     description:
-      - Swap priority, V(0) to V(32767); higher is used first. Given to C(swapon -p) and written as C(pri=N) in the fstab line.
+      - Swap priority, V(0) to V(32767); higher is used first. A boolean, a float or a non-integer string is refused
+        before anything is done. Given to C(swapon -p) and written as C(pri=N) in the fstab line.
       - When omitted, a new swap gets the kernel's default (the kernel numbers those -2, -3, and so on, in activation order), and the
         priority of an existing swap (active, or the C(pri=) of its fstab line) is kept. An omitted priority is never a change.
       - A different priority on an active swap means C(swapoff) then C(swapon) with the new priority (after the memory check).
@@ -68,7 +83,9 @@ options:
     default: /etc/fstab
   force:
     description:
-      - Replace (or, with O(state=absent), delete) an existing file at O(path) that has data but no swap signature.
+      - Replace (or, with O(state=absent), delete) an existing file at O(path) that has data but no swap signature, or that
+        is owned by another user or has more than one link. Only the name at O(path) is removed; a new inode is built.
+      - Never applies to a symbolic link at O(path) or to a directory someone else than root can write; those are always refused.
     type: bool
     default: false
   swapoff_reserve:
@@ -78,11 +95,13 @@ options:
       - Defaults to 10% of C(MemTotal), at least 256 MiB.
     type: raw
 notes:
-  - Needs root, C(mkswap), C(swapon) and C(swapoff) (util-linux), and C(chattr) (e2fsprogs) on btrfs.
+  - Needs root, C(mkswap) (util-linux), C(/proc) mounted, and C(chattr) (e2fsprogs) on btrfs. C(swapon) and C(swapoff) are
+    called as system calls on the file's descriptor, not through the swapon(8) and swapoff(8) tools.
   - The swap signature is detected by the C(SWAPSPACE2) magic at the end of the first page.
   - A resize builds a new file. The old swap is swapped off (after the memory check), deleted, and a new file of the new size is
     allocated, formatted and activated with the same priority.
-  - If C(mkswap) or C(swapon) fails on a file the module has just allocated, the file is removed again.
+  - If C(mkswap) or C(swapon) fails on a file the module has just allocated, the file (and its temporary name) is removed
+    again, and a swap that was activated is swapped off.
 seealso:
   - name: swapon(8)
     description: Activate swap.
@@ -129,7 +148,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The swap file's path, as given.
+  description: The swap file's path, as given (valid UTF-8).
   returned: always
   type: str
   sample: /swapfile
