@@ -40,7 +40,7 @@ NOBODY = 65534
 def as_nobody(code):
     """Start ``python3 -c code`` as nobody:nogroup, no supplementary groups; it prints 'ready' once set up."""
     proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                             "python3", "-c", code],
+                             "/usr/bin/python3", "-c", code],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     assert line == "ready", (line, proc.stderr.read() if proc.poll() is not None else "")
@@ -67,9 +67,17 @@ def fingerprint(path):
     return (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_ino, st.st_nlink, digest, link)
 
 
-def proc_swaps_text():
+def proc_swaps_text(scope):
+    """The /proc/swaps lines of swap under ``scope`` (the test's own directory): name, type, size and priority (not
+    "used", which moves). Other swap on the machine (other tests, other suites' hosts) comes and goes on its own."""
     with open("/proc/swaps", encoding="utf-8", errors="surrogateescape") as fh:
-        return fh.read()
+        lines = fh.read().splitlines()[1:]
+    out = []
+    for line in lines:
+        fields = line.split()
+        if fields and fields[0].startswith(scope.rstrip("/") + "/"):
+            out.append((fields[0], fields[1], fields[2], fields[-1]))
+    return sorted(out)
 
 
 def active_inodes():
@@ -89,16 +97,17 @@ class Snapshot:
 
     def __init__(self, paths, fstab):
         self.paths = list(paths)
+        self.scope = os.path.dirname(fstab)  # every test keeps its files and its fstab in one directory
         self.fstab = fstab
         self.files = {p: fingerprint(p) for p in self.paths}
-        self.swaps = proc_swaps_text()
+        self.swaps = proc_swaps_text(self.scope)
         with open(fstab, "rb") as fh:
             self.fstab_bytes = fh.read()
 
     def assert_unchanged(self, context=""):
         for path in self.paths:
             assert fingerprint(path) == self.files[path], f"{context}: {path} changed"
-        assert proc_swaps_text() == self.swaps, f"{context}: /proc/swaps changed"
+        assert proc_swaps_text(self.scope) == self.swaps, f"{context}: /proc/swaps changed"
         with open(self.fstab, "rb") as fh:
             assert fh.read() == self.fstab_bytes, f"{context}: the fstab changed"
 
@@ -217,7 +226,7 @@ while True:
 
 
 def start_racer(uid, path, target):
-    cmd = ["python3", "-c", RACER, path, target]
+    cmd = ["/usr/bin/python3", "-c", RACER, path, target]
     if uid:
         cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] + cmd
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
