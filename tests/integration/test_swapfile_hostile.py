@@ -205,23 +205,26 @@ def test_directory_writable_by_non_root_refused(run_module, trusted, layout):  #
 # ------------------------------------------------------------------------------------------------ a real race
 
 RACER = r"""
-import os, sys, time
+import os, random, sys, time
 path, target = sys.argv[1], sys.argv[2]
 tmp = path + ".attacker"
 print("ready", flush=True)
-n = 0
 while True:
+    try:
+        os.unlink(path)        # let the module find the name free ...
+    except OSError:
+        pass
+    time.sleep(random.uniform(0.05, 0.6))
     try:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         os.symlink(target, tmp)
-        os.rename(tmp, path)   # replaces whatever is at path (a file of the module's too), atomically
-        n += 1
+        os.rename(tmp, path)   # ... then put a link there, replacing whatever is at path (the module's new file too)
     except OSError:
         pass
-    time.sleep(0.0005)
+    time.sleep(random.uniform(0.002, 0.05))
 """
 
 
@@ -267,12 +270,12 @@ def test_race_inode_checks_with_a_racer_past_the_directory_check(run_module, tru
     path = os.path.join(trusted, "swapfile")
     fstab = write_fstab(trusted)
     victim_print = fingerprint(victim)
-    outcomes = {"ok": 0, "failed": 0}
+    outcomes = []
     racer = start_racer(0, path, victim)
     try:
-        for _ in range(6):
+        for _ in range(8):
             res = run_module("swapfile", {"path": path, "size": "32M", "fstab": False, "force": True})
-            outcomes["failed" if res.get("failed") else "ok"] += 1
+            outcomes.append(res["msg"].split(": ", 1)[-1][:70] if res.get("failed") else "ok")
             if res.get("failed"):
                 assert res["msg"].startswith("Failed to "), res
             assert fingerprint(victim) == victim_print, "the victim was touched"
