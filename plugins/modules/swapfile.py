@@ -185,6 +185,7 @@ fstype:
   sample: ext4
 """
 
+import errno
 import os
 import stat
 import tempfile
@@ -473,7 +474,7 @@ class SwapFile:
             swapon_fd(fd, prio)
         except OSError as exc:
             why = to_native(exc)
-            if getattr(exc, "errno", None) == 22:
+            if getattr(exc, "errno", None) == errno.EINVAL:
                 why += " (the kernel refuses the file: no valid swap signature, holes, or copy-on-write)"
             self.fail(verb_what, why)
         if fresh:

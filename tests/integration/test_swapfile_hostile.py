@@ -210,6 +210,7 @@ path, target = sys.argv[1], sys.argv[2]
 directory, name = os.path.split(path)
 mine = path + ".attacker"
 print("ready", flush=True)
+last = None
 
 
 def plant(where):
@@ -227,8 +228,15 @@ while True:
         # between creating it and swapon is where a name-based module would format or activate the link's target.
         temps = [n for n in os.listdir(directory) if n.startswith("." + name + ".oomguard-")]
         if not temps:
-            if os.path.islink(path):
+            st = os.lstat(path) if os.path.lexists(path) else None
+            if st is not None and os.path.islink(path):
                 os.unlink(path)
+            elif st is not None and st.st_ino != last and random.random() < 0.7:
+                # A new regular file at the name: a name-based module would mkswap/swapon the name next.
+                last = st.st_ino
+                time.sleep(random.uniform(0, 0.004))
+                plant(path)     # refused by the kernel (EPERM) once the file is active swap
+                time.sleep(0.5)  # leave the link there for the module to trip over
             time.sleep(0.0005)
             continue
         time.sleep(random.uniform(0, 0.004))
