@@ -602,6 +602,10 @@ def main():
         supports_check_mode=True,
     )
     refuse_loose_ints(module)
+    # ansible-core adds owner/mode/size/state of the file named by a result's ``path`` by stat'ing that name again at
+    # exit (following links, racing with whoever controls the name; a name removed in between crashed the module).
+    # This module reports the file from the descriptor it checked (size_bytes, active...), so that is switched off.
+    module.add_path_info = lambda kwargs: kwargs
     params = module.params
     path = params["path"]
     try:

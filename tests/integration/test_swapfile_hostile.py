@@ -13,6 +13,7 @@ import hashlib
 import os
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -206,7 +207,7 @@ def test_directory_writable_by_non_root_refused(run_module, trusted, layout):  #
 
 RACER = r"""
 import os, random, sys, time
-path, target = sys.argv[1], sys.argv[2]
+path, target, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 directory, name = os.path.split(path)
 mine = path + ".attacker"
 print("ready", flush=True)
@@ -221,6 +222,18 @@ def plant(where):
     os.symlink(target, mine)
     os.rename(mine, where)  # atomically replaces whatever is at ``where`` (a file of the module's too)
 
+
+while mode == "flip":  # the simple attacker: a link at the name most of the time, briefly none
+    try:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        time.sleep(random.uniform(0.0005, 0.005))
+        plant(path)
+    except OSError:
+        pass
+    time.sleep(random.uniform(0.001, 0.02))
 
 while True:
     try:
@@ -259,8 +272,8 @@ while True:
 """
 
 
-def start_racer(uid, path, target):
-    cmd = ["/usr/bin/python3", "-c", RACER, path, target]
+def start_racer(uid, path, target, mode="watch"):
+    cmd = ["/usr/bin/python3", "-c", RACER, path, target, mode]
     if uid:
         cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] + cmd
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -280,15 +293,22 @@ def test_race_nobody_replaces_path_with_symlink(run_module, trusted):  # pylint:
     path = os.path.join(directory, "swapfile")
     fstab = write_fstab(trusted)
     snap = Snapshot([victim], fstab)
-    racer = start_racer(NOBODY, path, victim)
+    racer = start_racer(NOBODY, path, victim, "flip")
     try:
         for _ in range(3):
             res = run_module("swapfile", {"path": path, "size": "32M", "fstab_path": fstab, "force": True})
             assert res.get("failed") is True and "nothing was changed" in res["msg"], res
             snap.assert_unchanged("nobody racer")
+        assert racer.poll() is None, "the racer died: " + racer.stderr.read()
+        planted = False
+        for _ in range(1000):  # the racer's link is there most of the time: proof it really raced
+            if os.path.islink(path) and os.lstat(path).st_uid == NOBODY:
+                planted = True
+                break
+            time.sleep(0.001)
+        assert planted, "the racer never planted its link"
     finally:
         stop(racer)
-    assert os.path.islink(path), "the racer never ran"
 
 
 def test_race_inode_checks_with_a_racer_past_the_directory_check(run_module, trusted):  # pylint: disable=redefined-outer-name
