@@ -496,3 +496,32 @@ def test_undecodable_fstab_bytes_give_valid_utf8_results(run_module, trusted):  
     finally:
         swapoff_under(trusted)
 
+
+
+@pytest.mark.parametrize("strike", ["temp-name", "final-name"])
+def test_name_swapped_during_mkswap_is_caught(run_module, trusted, tmp_path, strike):  # pylint: disable=redefined-outer-name
+    """Deterministic version of the race: a wrapper first on PATH runs the real mkswap and, at that very moment, does
+    what a racer would (the wrapper only fixes the timing; the kernel, the files and mkswap are real): a link to root's
+    file replaces the temporary name, or is put at the final name. The module notices before it names or activates
+    anything, fails cleanly, and the victim is neither formatted nor activated."""
+    victim = os.path.join(trusted, "victim")
+    make_root_file(victim, size=32 * MIB)
+    victim_print = fingerprint(victim)
+    path = os.path.join(trusted, "swapfile")
+    where = f'"$(ls -d {trusted}/.swapfile.oomguard-*)"' if strike == "temp-name" else f'"{path}"'
+    wrapper = tmp_path / "mkswap"
+    wrapper.write_text("#!/bin/sh\n"
+                       '/sbin/mkswap "$@" || exit 1\n'
+                       f'ln -s {victim} {trusted}/attacker-link && mv -fT {trusted}/attacker-link {where}\n',
+                       encoding="utf-8")
+    wrapper.chmod(0o755)
+    res = run_module("swapfile", {"path": path, "size": "32M", "fstab": False},
+                     extra_env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert res.get("failed") is True, res
+    expected = "replaced or removed by someone else" if strike == "temp-name" else "something appeared at the path"
+    assert expected in res["msg"], res["msg"]
+    assert fingerprint(victim) == victim_print, "the victim was touched"
+    assert victim not in proc_swaps() and not any(n.startswith(trusted + "/") for n in proc_swaps())
+    regular = [n for n in os.listdir(trusted) if ".oomguard-" in n and not os.path.islink(os.path.join(trusted, n))]
+    assert not regular, f"the module left its file behind: {regular}"
+    assert os.path.islink(path) == (strike == "final-name")
