@@ -8,8 +8,10 @@ feed them recorded files; the ``read_*`` wrappers read the live kernel files.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import stat
 import struct
 
 PROC_SWAPS = "/proc/swaps"
@@ -217,10 +219,18 @@ def round_to_pages(num_bytes: int, pagesize: int) -> int:
 
 
 def read_swap_header(path: str, pagesize: int):
-    """Inspect the first page of ``path``: None when it holds no swap signature, else a dict with ``pages`` (the
-    number of pages the header covers, header page included: ``last_page + 1``)."""
-    with open(path, "rb") as fh:
-        head = fh.read(pagesize)
+    """Inspect the first page of ``path`` (never through a symlink): see :func:`read_swap_header_fd`."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        return read_swap_header_fd(fd, pagesize)
+    finally:
+        os.close(fd)
+
+
+def read_swap_header_fd(fd: int, pagesize: int):
+    """Inspect the first page of the open file ``fd``: None when it holds no swap signature, else a dict with ``pages``
+    (the number of pages the header covers, header page included: ``last_page + 1``). Reads at most one page."""
+    head = os.pread(fd, pagesize, 0)
     if len(head) < pagesize or head[pagesize - 10:] not in SWAP_MAGICS:
         return None
     info = {"pages": None, "version": None}
@@ -339,3 +349,161 @@ def update_fstab(text: str, paths, new_line):
     if lines and not lines[-1].endswith("\n"):
         text += "\n"
     return text + new_line + "\n", None
+
+
+# --------------------------------------------------------------------------------------------------------------- trust
+# The swap file's directory, and every directory above it, must be writable by root alone: whoever can write to one of
+# them can put a symlink or a file of their own at the path between two of our steps (a sticky directory such as /tmp
+# still lets anyone create the name first). POSIX ACLs that grant write show as the group-write bit (the ACL mask).
+
+
+class UnsafePath(Exception):
+    """The path (or its directory chain) is not one root alone controls; the message says which part and why."""
+
+
+def directory_trust_problem(st, name: str):
+    """Why the directory ``name`` (its ``st``) is not trusted, or None: owned by root and not group/other-writable."""
+    if not stat.S_ISDIR(st.st_mode):
+        return "%s is not a directory" % name
+    if st.st_uid != 0:
+        return "%s is owned by uid %d, not root: that user can replace the swap file" % (name, st.st_uid)
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o022:
+        sticky = " (the sticky bit does not help: any user can create the name first)" if mode & stat.S_ISVTX else ""
+        return "%s is writable by users other than root (mode %04o)%s" % (name, mode, sticky)
+    return None
+
+
+def path_components(path: str) -> list:
+    """The names in an absolute path, refusing ``.`` and ``..`` (which make the checked chain differ from the used one)."""
+    if not path.startswith("/"):
+        raise UnsafePath("path must be absolute")
+    parts = [part for part in path.split("/") if part]
+    if any(part in (".", "..") for part in parts):
+        raise UnsafePath("path must not contain '.' or '..' components")
+    return parts
+
+
+def check_directory_chain(directory: str) -> None:
+    """Raise :class:`UnsafePath` unless every directory on the way to ``directory`` is trusted.
+
+    Both the chain as written (a symlink on the way is fine only inside a trusted directory, and fstab keeps the path as
+    written, so boot resolves it again) and the resolved chain are checked.
+    """
+    for chain in (path_components(directory), path_components(os.path.realpath(directory))):
+        for index in range(len(chain) + 1):
+            current = "/" + "/".join(chain[:index])
+            try:
+                st = os.lstat(current)
+            except OSError as exc:
+                raise UnsafePath("cannot inspect %s: %s" % (current, exc.strerror or exc)) from None
+            if stat.S_ISLNK(st.st_mode):
+                continue  # its own directory was checked just before; the resolved chain is checked below
+            problem = directory_trust_problem(st, current)
+            if problem:
+                raise UnsafePath(problem)
+
+
+def open_trusted_directory(directory: str) -> int:
+    """Open the resolved ``directory`` component by component without following links, checking each one (fstat of
+    the opened directory, so what is checked is what is used); return the fd of the last one."""
+    real = os.path.realpath(directory)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    fd = os.open("/", flags)
+    try:
+        problem = directory_trust_problem(os.fstat(fd), "/")
+        if problem:
+            raise UnsafePath(problem)
+        walked = ""
+        for part in path_components(real):
+            walked += "/" + part
+            try:
+                nfd = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                raise UnsafePath("cannot open directory %s without following links: %s" % (walked, exc.strerror or exc)) from None
+            os.close(fd)
+            fd = nfd
+            problem = directory_trust_problem(os.fstat(fd), walked)
+            if problem:
+                raise UnsafePath(problem)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def identity(st) -> tuple:
+    """What names one inode: device and inode number."""
+    return (st.st_dev, st.st_ino)
+
+
+def adoption_problem(st):
+    """Why an existing file is not one this module may keep using as it is, or None.
+
+    Only a file owned by root:root with mode 0600 and one link is adopted. Anything else may have been opened by someone
+    else before (an fd kept open reads the swapped-out memory later), so it is never chmod'ed or chown'ed into shape.
+    """
+    problems = []
+    if st.st_uid != 0:
+        problems.append("owned by uid %d" % st.st_uid)
+    if st.st_nlink != 1:
+        problems.append("has %d hard links" % st.st_nlink)
+    if st.st_gid != 0:
+        problems.append("group %d" % st.st_gid)
+    if stat.S_IMODE(st.st_mode) != 0o600:
+        problems.append("mode %04o" % stat.S_IMODE(st.st_mode))
+    return ", ".join(problems) or None
+
+
+def foreign_problem(st):
+    """Why the file belongs to someone else (not root's, or another name shares the inode), or None."""
+    problems = []
+    if st.st_uid != 0:
+        problems.append("owned by uid %d, not root" % st.st_uid)
+    if st.st_nlink != 1:
+        problems.append("has %d hard links (another name shares its inode)" % st.st_nlink)
+    return ", ".join(problems) or None
+
+
+def find_swap_by_inode(entries: list, st):
+    """The /proc/swaps entry whose file is the inode ``st`` (compared by device and inode, never by name), or None."""
+    wanted = identity(st)
+    for entry in entries:
+        if entry["deleted"] or entry["type"] != "file":
+            continue
+        try:
+            if identity(os.stat(entry["path"])) == wanted:
+                return entry
+        except OSError:
+            continue
+    return None
+
+
+SWAP_FLAG_PREFER = 0x8000
+SWAP_FLAG_PRIO_MASK = 0x7FFF
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def fd_path(fd: int) -> str:
+    """A name for the open file ``fd`` that the kernel resolves to that very inode (for this process)."""
+    return "/proc/self/fd/%d" % fd
+
+
+def swapon_fd(fd: int, priority=None) -> None:
+    """swapon(2) the inode open as ``fd`` (through /proc/self/fd, so no name can be swapped in between)."""
+    flags = 0 if priority is None else SWAP_FLAG_PREFER | (priority & SWAP_FLAG_PRIO_MASK)
+    libc = _libc()
+    if libc.swapon(os.fsencode(fd_path(fd)), ctypes.c_int(flags)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "swapon(2): %s" % os.strerror(err))
+
+
+def swapoff_fd(fd: int) -> None:
+    """swapoff(2) the inode open as ``fd``: the kernel matches the active swap by the file itself, not by a name."""
+    libc = _libc()
+    if libc.swapoff(os.fsencode(fd_path(fd))) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "swapoff(2): %s" % os.strerror(err))

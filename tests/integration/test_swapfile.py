@@ -24,6 +24,18 @@ BASE_FSTAB = "# test fstab, never the real one\nUUID=0000-1111  /  ext4  errors=
 IMAGE_SIZES = {"xfs": "320M", "btrfs": "256M", "ext4": "128M"}  # mkfs.xfs (xfsprogs >= 5.19) wants at least 300 MiB
 
 
+# The module refuses a path under a directory that anyone but root can write (so /tmp and /var/tmp, sticky or not):
+# every test directory lives under this root-owned, mode 0755 base.
+TEST_BASE = "/var/lib/oomguard-swaptest"
+
+
+def swap_test_base():
+    os.makedirs(TEST_BASE, mode=0o755, exist_ok=True)
+    st = os.lstat(TEST_BASE)
+    assert stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and stat.S_IMODE(st.st_mode) & 0o022 == 0, TEST_BASE
+    return TEST_BASE
+
+
 def sh(*cmd, check=True):
     return subprocess.run(list(cmd), capture_output=True, text=True, check=check)
 
@@ -99,7 +111,7 @@ def loop_fs(fs_tools, request):  # pylint: disable=unused-argument,redefined-out
     made = []
 
     def make(fstype, *mkfs_options):
-        base = tempfile.mkdtemp(prefix=f"oomguard-swap-{fstype}-", dir="/var/tmp")
+        base = tempfile.mkdtemp(prefix=f"oomguard-swap-{fstype}-", dir=swap_test_base())
         image, mnt = os.path.join(base, "image"), os.path.join(base, "mnt")
         os.mkdir(mnt)
         made.append((base, image, mnt))
@@ -125,10 +137,10 @@ def loop_fs(fs_tools, request):  # pylint: disable=unused-argument,redefined-out
 @pytest.fixture
 def root_ext4_dir(request):
     """A temp dir on the root filesystem when it is ext4 (this machine kind: /dev/vda), else None."""
-    fstype = sh("findmnt", "-n", "-o", "FSTYPE", "--target", "/var/tmp").stdout.strip()
+    fstype = sh("findmnt", "-n", "-o", "FSTYPE", "--target", swap_test_base()).stdout.strip()
     if fstype != "ext4":
         return None
-    base = tempfile.mkdtemp(prefix="oomguard-swap-ext4-", dir="/var/tmp")
+    base = tempfile.mkdtemp(prefix="oomguard-swap-ext4-", dir=swap_test_base())
 
     def cleanup():
         swapoff_under(base)
@@ -329,8 +341,8 @@ def test_fstab_existing_lines_fixed_and_others_kept(run_module, scratch):  # pyl
 
 
 def test_tmpfs_refused(run_module, request):
-    mnt = tempfile.mkdtemp(prefix="oomguard-swap-tmpfs-", dir="/var/tmp")
-    sh("mount", "-t", "tmpfs", "-o", "size=64M", "oomguard-test", mnt)
+    mnt = tempfile.mkdtemp(prefix="oomguard-swap-tmpfs-", dir=swap_test_base())
+    sh("mount", "-t", "tmpfs", "-o", "size=64M,mode=0755", "oomguard-test", mnt)
 
     def cleanup():
         swapoff_under(mnt)
@@ -427,17 +439,23 @@ def test_priority_out_of_range_refused(run_module, scratch):  # pylint: disable=
 
 @pytest.mark.parametrize("tool", ["mkswap", "swapon"])
 def test_failed_format_or_activation_removes_new_file(run_module, scratch, tmp_path, tool):  # pylint: disable=redefined-outer-name
-    """A stand-in mkswap/swapon that fails, first on PATH: the one place a failure cannot be produced for real here."""
-    fake = tmp_path / tool
-    fake.write_text(f"#!/bin/sh\necho '{tool}: simulated failure' >&2\nexit 1\n", encoding="utf-8")
+    """A stand-in mkswap first on PATH: one that fails (the one failure that cannot be produced for real here), or one
+    that succeeds without writing a signature, so the kernel's own swapon(2) refuses the file for real."""
+    fake = tmp_path / "mkswap"
+    if tool == "mkswap":
+        fake.write_text("#!/bin/sh\necho 'mkswap: simulated failure' >&2\nexit 1\n", encoding="utf-8")
+    else:
+        fake.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
     fake.chmod(0o755)
     swap = os.path.join(scratch, "swapfile")
     fstab = write_fstab(scratch)
     env = {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
     res = run_module("swapfile", {"path": swap, "size": "32M", "fstab_path": fstab}, extra_env=env)
     assert res.get("failed") is True, res
-    assert "simulated failure" in res["msg"] and res["msg"].startswith("Failed to "), res["msg"]
+    needle = "simulated failure" if tool == "mkswap" else "swapon(2): Invalid argument"
+    assert needle in res["msg"] and res["msg"].startswith("Failed to "), res["msg"]
     assert not os.path.exists(swap), "the half-made swap file was left behind"
+    assert os.listdir(scratch) == ["fstab"], f"temporary files left behind: {os.listdir(scratch)}"
     assert read(fstab) == BASE_FSTAB
     assert_inactive(swap)
 
@@ -503,9 +521,9 @@ def test_swapoff_with_pages_in_swap(run_module, scratch, memory_hog):  # pylint:
     assert proc.poll() is None, "the process whose pages were in swap must survive the swapoff"
 
 
-def test_inactive_swap_reactivated_with_fstab_priority_and_mode_fixed(run_module, scratch):  # pylint: disable=redefined-outer-name
+def test_inactive_swap_reactivated_with_fstab_priority_and_loose_mode_rebuilt(run_module, scratch):  # pylint: disable=redefined-outer-name
     """After a reboot without fstab (or a manual swapoff) the existing swap is activated again, not rebuilt; the
-    priority of its fstab line is kept when none is asked; a loosened mode is put back to 0600."""
+    priority of its fstab line is kept when none is asked; a loosened mode makes it rebuilt, never chmod'ed."""
     swap = os.path.join(scratch, "swapfile")
     fstab = write_fstab(scratch)
     args = {"path": swap, "size": "32M", "fstab_path": fstab}
@@ -519,9 +537,14 @@ def test_inactive_swap_reactivated_with_fstab_priority_and_mode_fixed(run_module
     assert_active(swap, 32 * MIB, priority=4)
     assert read(fstab) == BASE_FSTAB + f"{swap} none swap sw,pri=4 0 0\n"
 
+    # A loosened mode means someone may have opened the file meanwhile (an fd kept open reads swapped memory later):
+    # the file is never chmod'ed back and reused, it is rebuilt as a new inode.
     os.chmod(swap, 0o644)
+    inode = os.stat(swap).st_ino
     res = run_module("swapfile", args)
-    assert res["changed"] is True and res["actions"] == ["set mode 0600, owner root"], res
+    assert res["changed"] is True, res
+    assert res["actions"][:2] == ["swapoff", "delete old swap file (mode 0644: not adopted, rebuilt)"], res["actions"]
+    assert os.stat(swap).st_ino != inode, "a 0644 swap file was adopted instead of rebuilt"
     assert_active(swap, 32 * MIB, priority=4)
     assert run_module("swapfile", dict(args, state="absent"))["changed"] is True
     assert_inactive(swap)

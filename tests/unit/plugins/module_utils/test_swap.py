@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -203,3 +205,122 @@ def test_allocate_leaves_no_holes(tmp_path, use_zeros):
     st = os.stat(target)
     assert st.st_size == 3 << 20
     assert not _swap.is_sparse(st)
+
+
+# ------------------------------------------------------------------------------------------------ trust (issue 13)
+
+
+def _root_dir():
+    """A fresh root-owned 0755 directory under a root-owned 0755 base (tmp_path is under sticky /tmp: refused)."""
+    base = "/var/lib/oomguard-swaptest"
+    os.makedirs(base, mode=0o755, exist_ok=True)
+    path = tempfile.mkdtemp(prefix="unit-", dir=base)
+    os.chmod(path, 0o755)
+    return path
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the trust checks are about root-owned directories")
+
+
+@pytest.fixture
+def root_dir():
+    path = _root_dir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_path_components_refuse_dot_and_dotdot_and_relative():
+    assert _swap.path_components("/var//lib/swap") == ["var", "lib", "swap"]
+    assert _swap.path_components("/") == []
+    for bad in ("relative/swap", "/var/../etc/x", "/var/./x"):
+        with pytest.raises(_swap.UnsafePath):
+            _swap.path_components(bad)
+
+
+@needs_root
+def test_directory_trust_problems_on_real_directories(root_dir):
+    sub = os.path.join(root_dir, "sub")
+    os.mkdir(sub, 0o755)
+    os.chmod(sub, 0o755)
+    assert _swap.directory_trust_problem(os.stat(sub), sub) is None
+    os.chmod(sub, 0o1777)
+    assert "writable by users other than root (mode 1777)" in _swap.directory_trust_problem(os.stat(sub), sub)
+    assert "sticky" in _swap.directory_trust_problem(os.stat(sub), sub)
+    os.chmod(sub, 0o775)
+    assert "mode 0775" in _swap.directory_trust_problem(os.stat(sub), sub)
+    os.chmod(sub, 0o755)
+    os.chown(sub, 65534, 0)
+    assert "owned by uid 65534" in _swap.directory_trust_problem(os.stat(sub), sub)
+    assert "not a directory" in _swap.directory_trust_problem(os.stat("/proc/self/status"), "/proc/self/status")
+
+
+@needs_root
+def test_check_directory_chain_checks_parents_and_symlinks(root_dir, tmp_path):
+    deep = os.path.join(root_dir, "a", "b")
+    os.makedirs(deep)
+    os.chmod(os.path.join(root_dir, "a"), 0o755)
+    os.chmod(deep, 0o755)
+    _swap.check_directory_chain(deep)
+    os.close(_swap.open_trusted_directory(deep))
+    os.chown(os.path.join(root_dir, "a"), 65534, 65534)  # a parent, not the directory itself
+    with pytest.raises(_swap.UnsafePath, match="owned by uid 65534"):
+        _swap.check_directory_chain(deep)
+    with pytest.raises(_swap.UnsafePath, match="owned by uid 65534"):
+        _swap.open_trusted_directory(deep)
+    os.chown(os.path.join(root_dir, "a"), 0, 0)
+    # A link in a trusted directory to a trusted one is fine; one into /tmp (sticky) is not.
+    os.symlink(deep, os.path.join(root_dir, "link"))
+    _swap.check_directory_chain(os.path.join(root_dir, "link"))
+    os.symlink(str(tmp_path), os.path.join(root_dir, "tmplink"))
+    with pytest.raises(_swap.UnsafePath, match="writable by users other than root|owned by uid"):
+        _swap.check_directory_chain(os.path.join(root_dir, "tmplink"))
+    with pytest.raises(_swap.UnsafePath, match="mode 1777"):
+        _swap.check_directory_chain("/tmp")
+
+
+@needs_root
+def test_adoption_and_foreign_problems(root_dir):
+    path = os.path.join(root_dir, "f")
+    with open(path, "wb") as fh:
+        fh.write(b"x")
+    os.chmod(path, 0o600)
+    assert _swap.adoption_problem(os.stat(path)) is None and _swap.foreign_problem(os.stat(path)) is None
+    os.chmod(path, 0o644)
+    assert _swap.adoption_problem(os.stat(path)) == "mode 0644" and _swap.foreign_problem(os.stat(path)) is None
+    os.chmod(path, 0o600)
+    os.link(path, path + ".2")
+    assert "2 hard links" in _swap.foreign_problem(os.stat(path))
+    os.unlink(path + ".2")
+    os.chown(path, 65534, 65534)
+    assert "owned by uid 65534" in _swap.foreign_problem(os.stat(path))
+    assert "group 65534" in _swap.adoption_problem(os.stat(path))
+
+
+def test_find_swap_by_inode_compares_files_not_names(tmp_path):
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    mine.write_bytes(b"a")
+    other.write_bytes(b"b")
+    entries = [
+        {"path": str(other), "type": "file", "deleted": False, "priority": 1},
+        {"path": str(mine), "type": "file", "deleted": True, "priority": 2},  # a deleted entry is never ours
+        {"path": "/dev/nonexistent-swap", "type": "partition", "deleted": False, "priority": 3},
+    ]
+    assert _swap.find_swap_by_inode(entries, os.stat(mine)) is None
+    link = tmp_path / "link"
+    link.symlink_to(mine)
+    entries.append({"path": str(link), "type": "file", "deleted": False, "priority": 4})
+    assert _swap.find_swap_by_inode(entries, os.stat(mine))["priority"] == 4  # same inode, whatever the name
+    assert _swap.find_swap_by_inode(entries, os.stat(other))["priority"] == 1
+
+
+def test_read_swap_header_never_follows_a_link(tmp_path):
+    pagesize = _swap.page_size()
+    real = tmp_path / "real"
+    with open(real, "wb") as fh:
+        fh.truncate(16 * pagesize)
+    subprocess.run(["mkswap", str(real)], check=True, capture_output=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    assert _swap.read_swap_header(str(real), pagesize)["pages"] == 16
+    with pytest.raises(OSError):
+        _swap.read_swap_header(str(link), pagesize)
