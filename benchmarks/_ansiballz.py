@@ -87,8 +87,8 @@ def capture(installed: Installed, fqcn: str, args: dict, name: str) -> Path:
                            "-e", "ansible_python_interpreter=" + TARGET_PYTHON, "-m", fqcn] + (["-a", json.dumps(args)] if args else []),
                           env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit("capture of %s %s failed (rc=%d):\n%s\n%s" % (fqcn, args, proc.returncode, proc.stdout[-3000:],
-                                                                      proc.stderr[-2000:]))
+        raise SystemExit("capture of %s %s failed (rc=%d):\n%s\n%s"
+                         % (fqcn, args, proc.returncode, proc.stdout[-3000:], proc.stderr[-2000:]))
     found = glob.glob(str(remote / "ansible-tmp-*" / ("AnsiballZ_%s.py" % fqcn.rsplit(".", 1)[1])))
     assert len(found) == 1, found
     dest = installed.work / ("%s.py" % name)

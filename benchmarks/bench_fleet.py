@@ -84,8 +84,9 @@ def main() -> int:
         ping = work / "ping.yml"
         ping.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n", encoding="utf-8")
         facts_play = work / "facts.yml"
-        facts_play.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False,
-                                                "tasks": [{"oomguard.linux.oom_facts": audit_args()}]}]), encoding="utf-8")
+        facts_tasks = [{"oomguard.linux.oom_facts": audit_args()}]
+        facts_play.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": facts_tasks}]),
+                              encoding="utf-8")
         env = installed.env()
         base = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "-f", str(args.forks)]
         audit = base + ["oomguard.linux.audit", "-e", "oomguard_audit_report_dir=%s" % (work / "report"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 
 from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_bytes, to_text

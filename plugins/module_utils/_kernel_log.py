@@ -319,8 +319,6 @@ def _tz_offset(text):
     return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
 
 
-
-
 class _Line(object):
     """One log line split into its stamp and message."""
     __slots__ = ("msg", "wall", "mono", "tag", "boot_id", "unit")
@@ -357,9 +355,9 @@ def _syslog_rest(rest):
 
     The host may be missing (``kernel: msg``), followed by a colon and no tag (``host: msg``), or followed by an rsyslog
     priority token (``host <kern.warning> kernel: msg``); ``kernel:`` may lack its blank (``kernel:msg``)."""
-    token, _, remain = rest.partition(" ")
+    token, _sep, remain = rest.partition(" ")
     if token[:1] == "<" and token[-1:] == ">":
-        token, _, remain = remain.partition(" ")
+        token, _sep, remain = remain.partition(" ")
     tag = _tag_token(token)
     if tag is not None:
         name, has_pid, tail = tag
@@ -368,9 +366,9 @@ def _syslog_rest(rest):
         if not tail:
             return None, remain  # "host: msg": a host name with a colon and no tag
     # token is the host
-    token, _, remain2 = remain.partition(" ")
+    token, _sep, remain2 = remain.partition(" ")
     if token[:1] == "<" and token[-1:] == ">":
-        token, _, remain2 = remain2.partition(" ")
+        token, _sep, remain2 = remain2.partition(" ")
     tag = _tag_token(token)
     if tag is not None:
         name, has_pid, tail = tag
@@ -489,7 +487,7 @@ def split_line(line, year=None, now=None):
             # "1500316299 host [123.4] msg": epoch seconds and a host (log shippers)
             wall = float(m.group(1) + ("." + m.group(2) if m.group(2) else ""))
             tag, msg = None, m.group(4)
-            head, _, remain = msg.partition(" ")
+            head, _sep, remain = msg.partition(" ")
             found = _tag_token(head)
             if found is not None and (found[0] in _KNOWN_TAGS or found[1]):
                 tag, msg = found[0], (found[2] + " " + remain if found[2] else remain)
@@ -1585,8 +1583,6 @@ def parse_file(path_or_handle, source=None, boot_time=None, boot_id=None, year=N
     yield from parser.close()
 
 
-
-
 # -- merging --------------------------------------------------------------------------------------------
 def _same_kill(a, b, tolerance):
     if a["boot_id"] and b["boot_id"] and a["boot_id"] != b["boot_id"]:
@@ -1793,8 +1789,6 @@ def filter_cgroup(records, prefix):
         if path and (path == prefix or path.startswith(prefix + "/")):
             kept.append(rec)
     return kept
-
-
 
 
 def unparsed_of(*lists):
@@ -2099,8 +2093,6 @@ def _restrict_reason(default):
     except (IOError, OSError):
         pass
     return default
-
-
 
 
 def dmesg_records(lines):

@@ -179,10 +179,10 @@ def gzip_bomb(path, members=192, member_mib=16):
     repeated ``members`` times (gzip readers inflate concatenated members as one stream). Returns the inflated size."""
     encoder = zlib.compressobj(9, zlib.DEFLATED, 31)
     zeros = bytes(MIB)
-    member = b"".join([encoder.compress(zeros) for _ in range(member_mib)] + [encoder.flush()])
+    member = b"".join([encoder.compress(zeros) for _index in range(member_mib)] + [encoder.flush()])
     assert int.from_bytes(member[-4:], "little") == member_mib * MIB  # ISIZE: what this member inflates to
     with open(path, "wb") as handle:
-        for _ in range(members):
+        for _index in range(members):
             handle.write(member)
     return members * member_mib * MIB
 

@@ -259,7 +259,7 @@ while True:
         elif move == "temp":
             plant(os.path.join(directory, temps[0]))
         elif move == "unlink-after-link":
-            for _ in range(200):
+            for _round in range(200):
                 if os.path.exists(path) and not os.path.islink(path):
                     os.unlink(path)
                     break
@@ -295,13 +295,13 @@ def test_race_nobody_replaces_path_with_symlink(run_module, trusted):  # pylint:
     snap = Snapshot([victim], fstab)
     racer = start_racer(NOBODY, path, victim, "flip")
     try:
-        for _ in range(3):
+        for _round in range(3):
             res = run_module("swapfile", {"path": path, "size": "32M", "fstab_path": fstab, "force": True})
             assert res.get("failed") is True and "nothing was changed" in res["msg"], res
             snap.assert_unchanged("nobody racer")
         assert racer.poll() is None, "the racer died: " + racer.stderr.read()
         planted = False
-        for _ in range(1000):  # the racer's link is there most of the time: proof it really raced
+        for _round in range(1000):  # the racer's link is there most of the time: proof it really raced
             if os.path.islink(path) and os.lstat(path).st_uid == NOBODY:
                 planted = True
                 break
@@ -324,7 +324,7 @@ def test_race_inode_checks_with_a_racer_past_the_directory_check(run_module, tru
     outcomes = []
     racer = start_racer(0, path, victim)
     try:
-        for _ in range(8):
+        for _round in range(8):
             res = run_module("swapfile", {"path": path, "size": "32M", "fstab": False, "force": True})
             outcomes.append(res["msg"].split(": ", 1)[-1][:70] if res.get("failed") else "ok")
             if res.get("failed"):
@@ -495,7 +495,6 @@ def test_undecodable_fstab_bytes_give_valid_utf8_results(run_module, trusted):  
         assert_active(path, 32 * MIB)
     finally:
         swapoff_under(trusted)
-
 
 
 @pytest.mark.parametrize("strike", ["temp-name", "final-name"])
