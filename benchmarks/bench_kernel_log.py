@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -26,53 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log  # noqa: E402  pylint: disable=wrong-import-position
-
-FILLER = (
-    "EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.",
-    "e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX",
-    "audit: type=1400 audit(1700000000.123:42): apparmor=\"STATUS\" operation=\"profile_load\" name=\"/usr/bin/man\"",
-    "usb 1-1: new high-speed USB device number 2 using xhci_hcd",
-    "IPv6: ADDRCONF(NETDEV_CHANGE): eth0: link becomes ready",
-    "systemd[1]: Started Daily apt download activities.",
-    "nf_conntrack: default automatic helper assignment has been turned off for security reasons",
-    "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.",
-    "perf: interrupt took too long (2503 > 2500), lowering kernel.perf_event_max_sample_rate to 79750",
-    "br-1a2b3c: port 1(veth1234) entered forwarding state",
-    "device veth1234 entered promiscuous mode",
-    "blk_update_request: I/O error, dev sr0, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
-    "NFS: server nfs1 not responding, still trying",
-    "xfs filesystem being remounted at /srv supports timestamps until 2038",
-    "Buffer I/O error on dev loop0, logical block 0, async page read",
-)
-
-
-def write_log(path, lines, kills):
-    rng = random.Random(42)
-    every = max(1, lines // kills)
-    stamp = 100.0
-    written = made = 0
-    with open(path, "w") as out:
-        while written < lines:
-            stamp += 0.0007
-            if made < kills and written % every == every - 6:
-                pid = 10000 + made
-                cg = "/system.slice/app%d.service" % (made % 50)
-                out.write("[%12.6f] worker invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n" % stamp)
-                out.write("[%12.6f] memory: usage 102400kB, limit 102400kB, failcnt 17\n" % stamp)
-                out.write("[%12.6f] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n" % stamp)
-                out.write("[%12.6f] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=%s,"
-                          "task_memcg=%s,task=worker %d,pid=%d,uid=0\n" % (stamp, cg, cg, made, pid))
-                out.write("[%12.6f] Memory cgroup out of memory: Killed process %d (worker %d) total-vm:114932kB, anon-rss:97920kB, "
-                          "file-rss:6620kB, shmem-rss:0kB, UID:0 pgtables:252kB oom_score_adj:0\n" % (stamp, pid, made))
-                out.write("[%12.6f] oom_reaper: reaped process %d (worker %d), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB\n"
-                          % (stamp + 0.01, pid, made))
-                written += 6
-                made += 1
-                continue
-            out.write("[%12.6f] %s\n" % (stamp, FILLER[rng.randrange(len(FILLER))]))
-            written += 1
-    return made
-
+from _logs import write_log  # noqa: E402  pylint: disable=wrong-import-position
 
 def run_grep(path):
     start = time.perf_counter()

@@ -29,9 +29,7 @@ Prints every time, each ratio and the machine's load; exits 1 when a target is m
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from _ansiballz import ROOT, TARGET_PYTHON, Installed, Rounds, capture, load, run_wrapper, wrapper_cmd
+from _logs import write_log
 from _spawn import Crowd
 
 PS = ["ps", "-eo", "pid,comm,oom,oomadj,rss"]
@@ -47,55 +46,6 @@ TARGETS = {"top0": 1.3, "top20": 0.5, "log": 3.0, "audit": 0.150}
 # the audit play's default critical services (playbooks/audit.yml, __oomguard_audit_critical)
 AUDIT_CRITICAL = ["postgres", "mysqld", "mariadbd", "nginx", "httpd", "apache2", "redis-server", "mongod", "sshd",
                   "systemd-journald", "dockerd", "containerd", "kubelet"]
-
-FILLER = (
-    "EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.",
-    "e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX",
-    "audit: type=1400 audit(1700000000.123:42): apparmor=\"STATUS\" operation=\"profile_load\" name=\"/usr/bin/man\"",
-    "usb 1-1: new high-speed USB device number 2 using xhci_hcd",
-    "IPv6: ADDRCONF(NETDEV_CHANGE): eth0: link becomes ready",
-    "nf_conntrack: default automatic helper assignment has been turned off for security reasons",
-    "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.",
-    "perf: interrupt took too long (2503 > 2500), lowering kernel.perf_event_max_sample_rate to 79750",
-    "br-1a2b3c: port 1(veth1234) entered forwarding state",
-    "blk_update_request: I/O error, dev sr0, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
-    "NFS: server nfs1 not responding, still trying",
-    "Buffer I/O error on dev loop0, logical block 0, async page read",
-)
-
-
-def write_syslog(path: str, lines: int, kills: int) -> int:
-    """A kern.log as rsyslog writes it on Debian 12 (RFC 3339 stamps), the last 12 hours, ``kills`` whole OOM events."""
-    rng = random.Random(20)
-    every = max(7, lines // max(1, kills))
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=12)
-    step = datetime.timedelta(seconds=11 * 3600 / max(1, lines))
-    written = made = 0
-    mono = 100.0
-    with open(path, "w", encoding="utf-8") as out:
-        while written < lines:
-            stamp = (start + step * written).isoformat(timespec="microseconds")
-            mono += 0.04
-            prefix = "%s bench kernel: [%12.6f] " % (stamp, mono)
-            if made < kills and written % every == every - 7:
-                pid, cg = 10000 + made, "/system.slice/app%d.service" % (made % 50)
-                out.write(prefix + "worker invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n")
-                out.write(prefix + "memory: usage 102400kB, limit 102400kB, failcnt 17\n")
-                out.write(prefix + "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n")
-                out.write(prefix + "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
-                          "oom_memcg=%s,task_memcg=%s,task=worker%d,pid=%d,uid=0\n" % (cg, cg, made, pid))
-                out.write(prefix + "Memory cgroup out of memory: Killed process %d (worker%d) total-vm:114932kB, "
-                          "anon-rss:97920kB, file-rss:6620kB, shmem-rss:0kB, UID:0 pgtables:252kB oom_score_adj:0\n"
-                          % (pid, made))
-                out.write(prefix + "oom_reaper: reaped process %d (worker%d), now anon-rss:0kB, file-rss:0kB, "
-                          "shmem-rss:0kB\n" % (pid, made))
-                written += 6
-                made += 1
-                continue
-            out.write(prefix + FILLER[rng.randrange(len(FILLER))] + "\n")
-            written += 1
-    return made
-
 
 def audit_args() -> dict:
     """The options playbooks/audit.yml gives oom_facts, with its defaults for the templated ones."""
@@ -143,7 +93,7 @@ def bench_processes(installed, args, ping) -> list:
 def bench_log(installed, args) -> list:
     work = Path(tempfile.mkdtemp(prefix="oomguard-bench-log-", dir=str(installed.work)))
     big, empty = str(work / "kern.log"), str(work / "empty.log")
-    made = write_syslog(big, args.lines, args.kills)
+    made = write_log(big, args.lines, args.kills, style="syslog")
     Path(empty).write_text("", encoding="utf-8")
     base = {"sources": ["files"], "since": "7d"}
     on_big = capture(installed, "oomguard.linux.oom_facts", dict(base, log_files=[big]), "log_big")
