@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.oomguard.linux.plugins.module_utils._swap import unescape_octal as _unescape
+from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_text
 
 PROC_ROOT = "/proc"
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -334,9 +335,11 @@ class MemoryCgroups(object):
                 continue
             if nonzero and not counts["oom_kill"] and not counts["oom"]:
                 continue
-            entry = {"path": rel, "unit": None}
+            # a cgroup's name is chosen by whoever created it (a user under a delegated user@UID.service on v2):
+            # os.walk keeps undecodable bytes as surrogates, which would make ansible-core refuse the whole result
+            entry = {"path": safe_text(rel), "unit": None}
             if unit_of is not None:
-                entry["unit"] = unit_of(rel)
+                entry["unit"] = safe_text(unit_of(rel))
             entry.update(counts)
             result.append(entry)
             if len(result) >= max_entries:

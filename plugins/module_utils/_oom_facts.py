@@ -10,10 +10,10 @@ Cheap to run where it matters (docs/performance.md):
 
 * the kernel-log code (``_kernel_log``: a large module with many regular expressions) is imported only by a call that
   reads a kernel-log source; the constants the module's argument spec needs are defined here;
-* process rows and kill records leave as lists in the order of ``process_columns`` / ``kill_columns`` (schema 2):
-  ``exit_json`` walks every container and every value of the result (no_log scrubbing, then ansible-core's copy and the
-  JSON encoder), and a dict per row costs several times a list per row. :func:`rows_as_dicts` turns them back into
-  dicts for code that wants them (the report); ``row_format: dicts`` asks the module for dicts directly;
+* process rows and kill records leave as dicts keyed by ``process_columns`` / ``kill_columns`` (schema 2), or, with
+  ``row_format: lists`` (what the audit asks for), as lists in that order: about 2.4 times smaller and half the JSON
+  encoding, though ``exit_json``'s no_log walk still visits every value. :func:`rows_as_dicts` turns list rows back
+  into dicts for code that wants them (the report);
 * each row is built once, in its final shape; cgroup-derived values (limit, container) are computed once per cgroup.
 """
 from __future__ import annotations

@@ -951,14 +951,22 @@ def find_processes(pids=None, pidfile=None, names=None, pattern=None, unit=None,
     missing = []
     found = []  # StatInfo of selected processes
     if pids not in (None, []) or pidfile not in (None, ""):
+        pinned = {}  # pid -> the start time the pidfile's owner was checked against
         if pidfile not in (None, ""):
             pid, owner = read_pidfile_checked(pidfile)
+            before = _stat_of(proc_root, pid) if pid > 0 else None
             check_pidfile_owner(pidfile, owner, pid, proc_root)
+            if before is not None:
+                pinned[pid] = before.starttime
             wanted = [pid]
         else:
             wanted = [int(p) for p in (pids if isinstance(pids, (list, tuple)) else [pids])]
         for pid in wanted:
             stat = _stat_of(proc_root, pid) if pid > 0 else None
+            if pid in pinned and (stat is None or stat.starttime != pinned[pid]):
+                # the process the owner was checked against is gone, its pid perhaps reused by another user's process
+                raise _pidfile_error("pid %d of pidfile %s changed while its owner was checked: refused; nothing was changed"
+                                     % (pid, safe_text(pidfile)))
             if stat is None or stat.is_kernel_thread or not _is_thread_group_leader(proc_root, pid):
                 missing.append(pid)
                 continue

@@ -572,10 +572,10 @@ ansible_facts:
           type: list
           elements: str
           returned: always
-          sample: [time, timestamp, monotonic, boot_id, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
-                   pgtables_kb, vm_rss_kb, oom_score_adj, score, constraint, oom_memcg, task_memcg, unit, slice, container_id,
-                   container_runtime, invoker, killer, signal, reason, processes_killed, group_kill, reaped, unit_reported,
-                   sources, raw]
+          sample: [time, timestamp, monotonic, boot_id, basis, pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb,
+                   pgtables_kb, vm_rss_kb, oom_score_adj, score, cmdline, constraint, oom_memcg, task_memcg, unit, slice,
+                   slice_path, user_manager, container_id, container_runtime, invoker, killer, signal, reason, processes_killed,
+                   group_kill, reaped, unit_reported, trust, sources, raw]
         kills:
           description:
             - One record per OOM kill, oldest first, merged across sources. The full field list is in C(docs/oom_facts.md);

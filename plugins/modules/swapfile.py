@@ -64,7 +64,7 @@ options:
   priority:
     description:
       - Swap priority, V(0) to V(32767); higher is used first. A boolean, a float or a non-integer string is refused
-        before anything is done. Given to C(swapon -p) and written as C(pri=N) in the fstab line.
+        before anything is done. Given to C(swapon(2)) (C(SWAP_FLAG_PREFER)) and written as C(pri=N) in the fstab line.
       - When omitted, a new swap gets the kernel's default (the kernel numbers those -2, -3, and so on, in activation order), and the
         priority of an existing swap (active, or the C(pri=) of its fstab line) is kept. An omitted priority is never a change.
       - A different priority on an active swap means C(swapoff) then C(swapon) with the new priority (after the memory check).

@@ -9,6 +9,7 @@ kernel's exact format (mm/memcontrol.c: memory.events prints ``low high max oom 
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -159,6 +160,21 @@ def test_v2_walk_counters_nonzero_only():
     entries = v2_reader().walk_counters(unit_of=lambda p: p.rsplit("/", 1)[-1])
     assert [(e["path"], e["unit"], e["oom_kill"], e["oom"]) for e in entries] == [
         ("/system.slice", "system.slice", 2, 3), ("/system.slice/web.service", "web.service", 2, 3)]
+
+
+def test_walk_counters_names_a_hostile_cgroup_in_valid_utf8(tmp_path):
+    """A user who may create cgroups (a delegated user@UID.service on v2) names one with bytes that are not UTF-8 and a
+    terminal escape, and gets one OOM kill counted there: the counter's path must still be valid UTF-8 (the kernel's
+    \\xff spelling), or ansible-core refuses the host's whole result. Real directories and files, read for real."""
+    root = tmp_path / "cg"
+    evil = os.path.join(os.fsencode(root), b"user.slice", b"user-1000.slice", b"user@1000.service", b"\xff\x1b[2J")
+    os.makedirs(evil)
+    with open(os.path.join(evil, b"memory.events"), "w") as fh:
+        fh.write("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+    entries = mem.MemoryCgroups("v2", str(root)).walk_counters(unit_of=lambda p: p.rsplit("/", 1)[-1])
+    assert [(e["path"], e["unit"], e["oom_kill"]) for e in entries] == [
+        ("/user.slice/user-1000.slice/user@1000.service/\\xff\x1b[2J", "\\xff\x1b[2J", 1)]
+    json.dumps(entries, ensure_ascii=False).encode("utf-8")  # strict: a lone surrogate raises here
 
 
 def test_v2_memory_stat_parses():

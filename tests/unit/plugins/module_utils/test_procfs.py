@@ -679,6 +679,38 @@ def test_pidfile_owner_must_be_root_or_the_process_owner(spawner, tmp_path):
     assert pids_of(procfs.find_processes(pidfile=str(rooted), user="nobody")[0]) == [own.pid]
 
 
+def test_pidfile_pid_reused_during_the_owner_check_is_refused(spawner, tmp_path, monkeypatch):
+    """The owner is checked against the process the pidfile names; if that process is replaced (pid reused) between
+    the check and the selection, the selection must not go ahead. The reuse itself cannot be timed here, so the
+    owner check is wrapped to change the process's start time right after it ran (a mock of the timing only: the
+    pidfile, its owner and the process are real)."""
+    os.chmod(tmp_path, 0o755)
+    own = spawner.start("oomt-pidf-race", uid=NOBODY)
+    honest = tmp_path / "race.pid"
+    honest.write_text("%d\n" % own.pid)
+    os.chown(honest, NOBODY, NOBODY)
+    real_stat_of, real_check = procfs._stat_of, procfs.check_pidfile_owner
+    swapped = {"done": False}
+
+    def check_then_reuse(*args, **kwargs):
+        real_check(*args, **kwargs)
+        swapped["done"] = True
+
+    def stat_of(proc_root, pid):
+        stat = real_stat_of(proc_root, pid)
+        if swapped["done"] and stat is not None and pid == own.pid:
+            stat.starttime += 1  # another process now holds this pid
+        return stat
+
+    monkeypatch.setattr(procfs, "check_pidfile_owner", check_then_reuse)
+    monkeypatch.setattr(procfs, "_stat_of", stat_of)
+    with pytest.raises(procfs.SelectorError) as info:
+        procfs.find_processes(pidfile=str(honest))
+    assert "changed while its owner was checked" in str(info.value)
+    monkeypatch.undo()
+    assert pids_of(procfs.find_processes(pidfile=str(honest))[0]) == [own.pid]  # without the swap it is selected
+
+
 @pytest.mark.skipif(not IS_ROOT, reason="needs root to start an impostor as nobody")
 def test_oldest_name_picks_impostor_unless_user_is_given(spawner):
     impostor = spawner.start("oomt-daemon", uid=NOBODY)
