@@ -1805,10 +1805,7 @@ def unparsed_of(*lists):
             for src in event.get("sources") or ["log"]:
                 by_source[src] = by_source.get(src, 0) + int(event.get("count") or 0)
             for line in event.get("lines") or ():
-                try:
-                    text = safe_text(line)
-                except UnicodeError:  # a lone surrogate (JSON "\ud800"), which surrogateescape cannot carry
-                    text = line.encode("utf-8", "backslashreplace").decode("utf-8")
+                text = safe_text(line)  # never raises: a lone surrogate from JSON is spelled too
                 if text not in lines and len(lines) < UNPARSED_LINES:
                     lines.append(text)
     return {"count": max(by_source.values()) if by_source else 0, "lines": lines, "by_source": by_source}
