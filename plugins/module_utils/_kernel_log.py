@@ -554,7 +554,8 @@ def unit_names(path):
         return info
     parts = [p for p in str(path).strip().split("/") if p]
     manager = None
-    for idx in range(len(parts) - 1, -1, -1):
+    # the leftmost user@N.service is the system manager's: any deeper one is a cgroup its user made and named
+    for idx in range(len(parts)):
         if parts[idx].startswith("user@") and _RX.USER_MANAGER.match(parts[idx]):
             manager = idx
             break

@@ -645,6 +645,10 @@ def test_5_user_manager_units_the_way_systemd_names_them():
     ("/user.slice/user-1001.slice/session-4.scope", "session-4.scope", "user-1001.slice", None, "/user.slice/user-1001.slice"),
     ("/system.slice/nginx.service", "nginx.service", "system.slice", None, "/system.slice"),
     ("/oomtest", None, None, None, None),
+    # a user nests a cgroup named user@0.service in their own tree: the system manager's (leftmost) one is the manager
+    # (inside it, "user@0.service" is only the name of one of user 1001's own units)
+    ("/user.slice/user-1001.slice/user@1001.service/app.slice/user@0.service/evil.scope", "user@0.service", "app.slice",
+     "user@1001.service", "/user.slice/user-1001.slice/user@1001.service/app.slice"),
 ])
 def test_5_unit_names(path, unit, slc, manager, slice_path):
     info = kl.unit_names(path)
