@@ -115,6 +115,10 @@ RECORD_KEYS = (
 
 MAX_RAW_LINES = 6
 MAX_RAW_CHARS = 400
+# A kernel record's text is at most 1024 bytes (printk's LOG_LINE_MAX), 4 characters a byte where it is spelled \xNN;
+# the killers' and systemd's lines are shorter still. A longer message (after its prefix) is no OOM line anyone wrote
+# for real: it is counted as unparsed and never given to the regular expressions, whose cost grows with the length.
+MAX_MESSAGE_CHARS = 4096
 # The canary keeps this many unparsed lines (the count is exact).
 UNPARSED_LINES = 5
 # Kills wait this long (seconds of log time) for a late oom_reaper line or summary continuation before they are
@@ -168,9 +172,10 @@ class _Patterns(object):
         "INNER_MONO": r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?",
         "PRIO": r"^<[\w.]{1,24}>\s?",
         # kernel messages (mm/oom_kill.c, mm/memcontrol.c)
-        "KILLED": r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+)(?:, UID (?P<uid6>\d+),)? \((?P<comm>.*?)\)"
+        # comm is at most 15 bytes (TASK_COMM_LEN), 60 characters once spelled \xNN: bounding it keeps the match linear
+        "KILLED": r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+)(?:, UID (?P<uid6>\d+),)? \((?P<comm>.{0,64}?)\)"
                   r"(?P<rest>(?= total-vm:| vsz:| anon-rss:|, UID|, total|\.?\s*$).*)$",
-        "SELECT": r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*?)\) score (?P<score>-?\d+)"
+        "SELECT": r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.{0,64}?)\) score (?P<score>-?\d+)"
                   r"(?P<tail>\s+(?:or|and)\b.*|\s*)$",
         "FIELDS": r"([A-Za-z_-]+):(-?\d+)",
         "UID_WORD": r"^, UID (\d+)",
@@ -182,7 +187,7 @@ class _Patterns(object):
         "ADJ": r"\b(?:oom_score_adj|oomkilladj|oom_adj)=(-?\d+)",
         "SUMMARY_TAIL": r",task=(?P<comm>.*),pid=(?P<pid>-?\d+),uid=(?P<uid>-?\d+)\s*$",
         "SUMMARY_KEYS": r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=|,(global_oom)",
-        "TASK_IN": r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*?)\s*$",
+        "TASK_IN": r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*)$",
         "GROUP": r"^Tasks in (?P<path>.*) are going to be killed due to memory\.oom\.group set",
         "REAPER": r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\), now anon-rss:",
         # systemd (src/core/unit.c, src/oom/oomd-manager.c) and earlyoom (kill.c)
@@ -623,6 +628,8 @@ def _whole_kill(msg):
 
 def _complete(msg):
     """A wrapped head joined with its rest: does it now read as a whole kill or selection line?"""
+    if len(msg) > MAX_MESSAGE_CHARS:
+        return False
     if "Killed process " in msg:
         return _RX.KILLED.match(msg) is not None and _whole_kill(msg)
     if msg.startswith("oom-kill:"):
@@ -758,6 +765,11 @@ class KillParser(object):
     def _dispatch(self, ln, hold):
         msg = ln.msg
         if not msg:
+            return []
+        if len(msg) > MAX_MESSAGE_CHARS:
+            if _is_evidence(msg):
+                self._unparsed("%s... [%d characters, longer than any kernel record: not parsed]"
+                               % (msg[:MAX_RAW_CHARS - 80], len(msg)))
             return []
         when = ln.mono if ln.mono is not None else ln.wall
         if when is not None:
@@ -966,7 +978,7 @@ class KillParser(object):
         return out
 
     def _task_in(self, m, msg, when):
-        task, limit = m.group("task"), m.group("limit")
+        task, limit = m.group("task"), m.group("limit").rstrip()
         if self._descending():
             for rec in reversed(self._pending):
                 if rec["killer"] == "kernel" and rec["task_memcg"] is None:

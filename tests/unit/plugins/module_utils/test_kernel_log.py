@@ -813,3 +813,27 @@ def test_4_every_fixture_read_newest_first_gives_the_same_kills(name, kwargs):
     forward = kl.merge_records(kl.parse_lines(lines, name, now=NOW, **kwargs))
     backward = kl.merge_records(kl.parse_lines(lines[::-1], name, now=NOW, **kwargs))
     assert forward and key(backward) == key(forward)
+
+
+@pytest.mark.parametrize("crafted, counted", [
+    ("x" + ": Killed process 1 (((" * 2800, 1),  # 60 KB: 4.1 s before the bound and the bounded comm
+    ("x" + ": Kill process 1 (((" * 3100, 1),
+    ("Task in /x killed as a result of limit of " + " " * 60000 + "x", 0),  # 29 s before; no OOM marker: not counted
+])
+def test_crafted_long_lines_cost_linear_time_and_are_counted(crafted, counted):
+    # anyone can write such a line to syslog: it must neither stall the parser nor pass for a kill
+    real = "[5.0] Out of memory: Killed process 42 (real) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB"
+    started = time.monotonic()
+    events = list(kl.parse_lines(["[4.0] " + crafted, real]))
+    assert time.monotonic() - started < 1.0
+    assert [(e["pid"], e["comm"]) for e in events if e.get("_event", "kill") == "kill"] == [(42, "real")]
+    canary = kl.unparsed_of(events)
+    assert canary["count"] == counted
+    if counted:
+        assert canary["lines"][0].endswith("[%d characters, longer than any kernel record: not parsed]" % len(crafted))
+    # under the bound the patterns themselves are linear: the longest message a kernel record can be is cheap too
+    head = crafted[:kl.MAX_MESSAGE_CHARS]
+    started = time.monotonic()
+    events = list(kl.parse_lines(["[4.0] " + head] * 20))
+    assert time.monotonic() - started < 1.0
+    assert not [e for e in events if e.get("_event", "kill") == "kill"]
