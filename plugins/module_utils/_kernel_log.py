@@ -1614,10 +1614,17 @@ def _same_kill(a, b, tolerance):
 _BASIS_RANK = dict((name, rank) for rank, name in enumerate(BASES))
 
 
-def _absorb(into, other):
+def _trust_rank(rec):
+    return _TRUST_RANK.get(rec.get("trust"), 0)
+
+
+def _absorb(into, other, vouch=True):
+    """Fold ``other`` into ``into``. Only another record of the kill itself (``vouch``) can raise ``into``'s trust: a
+    unit report or a reaper line says something about a kill, never that the kill happened."""
     # evidence weaker than the record's (a text log's line for a kernel kill) fills in none of its fields
-    weaker = _TRUST_RANK.get(other.get("trust"), 0) < _TRUST_RANK.get(into.get("trust"), 0)
-    into["trust"] = stronger_trust(into.get("trust"), other.get("trust"))
+    weaker = _trust_rank(other) < _trust_rank(into)
+    if vouch:
+        into["trust"] = stronger_trust(into.get("trust"), other.get("trust"))
     if not weaker and _BASIS_RANK.get(other.get("basis"), 99) < _BASIS_RANK.get(into.get("basis"), 99):
         into["basis"] = other["basis"]
     for key in RECORD_KEYS:
@@ -1661,14 +1668,17 @@ def _delta(a, b):
 
 
 def _attach_reports(kills, reports, window_before, window_after, tolerance, create):
-    """Fold systemd's unit reports into the kill they describe; unmatched ones become one record per burst."""
+    """Fold systemd's unit reports into the kill they describe; unmatched ones become one record per burst.
+
+    A report goes only to a kill at least as trusted as itself (a real report never names the unit of a forged kill
+    line, nor vouches for it), and never raises the kill's trust."""
     orphans = []
     matched = []
     for rep in reports:
         best = None
         best_score = None
         for rec in kills:
-            if rec["killer"] != rep["killer"]:
+            if rec["killer"] != rep["killer"] or _trust_rank(rec) < _trust_rank(rep):
                 continue
             delta = _delta(rec, rep)
             if delta is None or delta < -window_before - tolerance or delta > window_after + tolerance:
@@ -1688,20 +1698,23 @@ def _attach_reports(kills, reports, window_before, window_after, tolerance, crea
                 best["unit_reported"] = True
             if best["unit"] is None and rep["unit"] and not rep["unit"].startswith("user@"):
                 best["unit"] = rep["unit"]
-            _absorb(best, dict(rep, unit=best["unit"]))
+            _absorb(best, dict(rep, unit=best["unit"]), vouch=False)
             matched.append((rep, best))
         elif create:
             orphans.append(rep)
     made = []
+    # the strongest report of a burst makes its record: a weaker one then fills in none of its fields
+    orphans.sort(key=lambda rep: -_trust_rank(rep))
     for rep in orphans:
         # a burst of reports at one instant (nested units: user@1000.service and the app's unit) is one kill
-        burst = [kill for other, kill in matched if _delta(other, rep) is not None and abs(_delta(other, rep)) <= 1.0]
+        burst = [kill for other, kill in matched if _delta(other, rep) is not None and abs(_delta(other, rep)) <= 1.0
+                 and _trust_rank(kill) >= _trust_rank(rep)]
         if burst:
-            _absorb(burst[0], dict(rep, unit=burst[0]["unit"]))
+            _absorb(burst[0], dict(rep, unit=burst[0]["unit"]), vouch=False)
             continue
         for rec in made:
             delta = _delta(rec, rep)
-            if delta is not None and abs(delta) <= 1.0:
+            if delta is not None and abs(delta) <= 1.0 and _trust_rank(rec) >= _trust_rank(rep):
                 if rec["unit"] and rec["unit"].startswith("user@") and rep["unit"]:
                     rec["unit"] = rep["unit"]
                 _absorb(rec, rep)
@@ -1758,7 +1771,7 @@ def merge_records(*lists, **kwargs):
             delta = _delta(rec, rep)
             if delta is None or -tolerance <= delta <= 120:
                 rec["reaped"] = True
-                _absorb(rec, rep)
+                _absorb(rec, rep, vouch=False)  # the reaper line says the kill's memory went, not who wrote its line
                 break
         else:
             rep = dict(rep, _event="kill")
