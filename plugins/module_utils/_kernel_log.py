@@ -1844,12 +1844,17 @@ def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, s
     (``[{"path", "oom_kill", "source"}]``, v1 ``memory.oom_control`` counts a cgroup's own kills, v2 ``memory.events``
     its subtree's); ``since``: where the window starts (epoch; None: everything kept); ``sources_read``: the kernel-log
     sources that could be read. Returns ``{"count", "compared_with", "counter", "parsed", "reason", "cgroups"}``:
-    ``count`` is counter minus parsed, or None (with ``reason``) when the window cannot show every kill of the boot."""
+    ``count`` is counter minus parsed, or None (with ``reason``) when the window cannot show every kill of the boot.
+
+    ``parsed`` counts only kernel kills whose ``trust`` is ``kernel`` (a text log's line can be forged; a record without
+    trust comes from no reader and is not counted either). ``since`` after the boot does not matter when dmesg or
+    /dev/kmsg was read: they are read whole. ``count`` is never negative: when the log shows more kernel kills than
+    the counter, it is 0 and ``reason`` says so (the same kill unmerged, or a boot told apart wrongly)."""
     result = {"count": None, "compared_with": "/proc/vmstat oom_kill (kernel kills since boot)", "counter": oom_kill,
               "parsed": None, "reason": None, "cgroups": []}
     this_boot = []
     for rec in kills:
-        if rec.get("killer") != "kernel" or rec.get("basis") == "unit_report":
+        if rec.get("killer") != "kernel" or rec.get("basis") == "unit_report" or rec.get("trust") != "kernel":
             continue
         if rec.get("boot_id") and boot_id:
             if rec["boot_id"] == boot_id:
@@ -1861,10 +1866,13 @@ def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, s
         result["reason"] = "/proc/vmstat has no oom_kill counter (kernel before 4.13) or could not be read"
     elif not sources_read:
         result["reason"] = "no kernel log source could be read"
-    elif since is not None and (boot_time is None or since > boot_time + 1):
+    elif since is not None and (boot_time is None or since > boot_time + 1) and not {"dmesg", "kmsg"} & set(sources_read):
         result["reason"] = "the window (since) starts after the boot: kills before it are not read"
     else:
-        result["count"] = oom_kill - len(this_boot)
+        result["count"] = max(0, oom_kill - len(this_boot))
+        if len(this_boot) > oom_kill:
+            result["reason"] = ("the log shows more kernel kills (%d) than the kernel counted (%d) since boot: a kill "
+                                "listed twice, or a kill of another boot" % (len(this_boot), oom_kill))
     for entry in cgroups or ():
         path = entry.get("path")
         counter = entry.get("oom_kill")
@@ -1874,7 +1882,7 @@ def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, s
         found = sum(1 for rec in this_boot if rec.get("task_memcg") and (
             rec["task_memcg"] == path or (subtree and rec["task_memcg"].startswith(path.rstrip("/") + "/"))))
         result["cgroups"].append({"path": path, "oom_kill": counter, "parsed": found,
-                                  "unaccounted": counter - found if result["count"] is not None else None})
+                                  "unaccounted": max(0, counter - found) if result["count"] is not None else None})
     return result
 
 

@@ -740,8 +740,9 @@ def test_8_canary_lines_are_valid_utf8():
     found["lines"][0].encode("utf-8")  # a lone surrogate from JSON would raise here
 
 
-def _kill_rec(pid, boot_id, memcg, basis="kill_line", killer="kernel"):
-    return kl.new_record(pid=pid, comm="x", boot_id=boot_id, task_memcg=memcg, basis=basis, killer=killer, timestamp=2000.0)
+def _kill_rec(pid, boot_id, memcg, basis="kill_line", killer="kernel", trust="kernel"):
+    return kl.new_record(pid=pid, comm="x", boot_id=boot_id, task_memcg=memcg, basis=basis, killer=killer, timestamp=2000.0,
+                         trust=trust)
 
 
 def test_8_unaccounted_kills_against_vmstat_and_cgroups():
@@ -759,13 +760,39 @@ def test_8_unaccounted_kills_against_vmstat_and_cgroups():
 @pytest.mark.parametrize("oom_kill, since, sources, reason", [
     (None, None, ["dmesg"], "oom_kill counter"),
     (5, None, [], "no kernel log source"),
-    (5, 1500.0, ["dmesg"], "starts after the boot"),
+    (5, 1500.0, ["journal", "files"], "starts after the boot"),
 ])
 def test_8_unaccounted_kills_unknown_is_null_never_0(oom_kill, since, sources, reason):
     got = kl.account_kills([_kill_rec(1, "b", "/a")], oom_kill, [{"path": "/a", "oom_kill": 1, "source": "x"}], "b", 1000.0,
                            since, sources)
     assert got["count"] is None and reason in got["reason"]
     assert got["cgroups"] == [{"path": "/a", "oom_kill": 1, "parsed": 1, "unaccounted": None}]
+
+
+def test_8_unaccounted_kills_count_only_what_the_kernel_wrote_and_never_go_negative():
+    # two forged kern.log lines (unverified) on a host whose kernel counted no kill: not two kills too many
+    forged = [_kill_rec(1, "b", "/a", trust="unverified"), _kill_rec(2, "b", "/a", trust="unverified")]
+    got = kl.account_kills(forged, 0, [{"path": "/a", "oom_kill": 0, "source": "memory.oom_control"}], "b", 1000.0, None,
+                           ["files"])
+    assert (got["count"], got["parsed"], got["reason"]) == (0, 0, None)
+    assert got["cgroups"] == [{"path": "/a", "oom_kill": 0, "parsed": 0, "unaccounted": 0}]
+    # a record of no source (trust None) is no kernel record either; systemd-oomd's and earlyoom's never were
+    got = kl.account_kills([_kill_rec(1, "b", "/a", trust=None), _kill_rec(2, "b", None, killer="earlyoom")] + forged, 3,
+                           None, "b", 1000.0, None, ["dmesg"])
+    assert (got["count"], got["parsed"]) == (3, 0)
+    # more kernel kills in the log than the counter: 0 unaccounted and a reason, never a negative count
+    got = kl.account_kills([_kill_rec(1, "b", "/a"), _kill_rec(2, "b", "/a")], 1,
+                           [{"path": "/a", "oom_kill": 1, "source": "memory.oom_control"}], "b", 1000.0, None, ["dmesg"])
+    assert (got["count"], got["parsed"], got["counter"]) == (0, 2, 1)
+    assert "more kernel kills (2) than the kernel counted (1)" in got["reason"]
+    assert got["cgroups"] == [{"path": "/a", "oom_kill": 1, "parsed": 2, "unaccounted": 0}]
+
+
+@pytest.mark.parametrize("source", ["dmesg", "kmsg"])
+def test_8_unaccounted_kills_with_since_after_boot_when_the_ring_buffer_was_read(source):
+    # dmesg and /dev/kmsg are read whole, whatever since says: the comparison holds for the whole boot
+    got = kl.account_kills([_kill_rec(1, "b", "/a")], 3, None, "b", 1000.0, 1500.0, ["journal", source])
+    assert (got["count"], got["parsed"], got["reason"]) == (2, 1, None)
 
 
 def test_regexes_are_compiled_on_first_use_not_at_import():
