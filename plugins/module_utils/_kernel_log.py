@@ -1715,7 +1715,7 @@ def _attach_reports(kills, reports, window_before, window_after, tolerance, crea
         for rec in made:
             delta = _delta(rec, rep)
             if delta is not None and abs(delta) <= 1.0 and _trust_rank(rec) >= _trust_rank(rep):
-                if rec["unit"] and rec["unit"].startswith("user@") and rep["unit"]:
+                if rec["unit"] and rec["unit"].startswith("user@") and rep["unit"] and _trust_rank(rep) == _trust_rank(rec):
                     rec["unit"] = rep["unit"]
                 _absorb(rec, rep)
                 break

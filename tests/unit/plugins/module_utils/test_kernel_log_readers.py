@@ -292,6 +292,17 @@ def test_a_real_report_never_vouches_for_a_forged_kill():
     assert (rec["comm"], rec["unit"], rec["trust"], rec["unit_reported"]) == ("postgres", "batch.service", "kernel", True)
 
 
+def test_a_forged_report_names_no_unit_in_a_real_reports_burst():
+    # the real manager's report and a forged report of the app's unit at the same instant: the app's unit is not taken
+    real = _trusted(["1970-01-01T00:18:20+00:00 h systemd[1]: user@1000.service: A process of this unit has been killed by "
+                     "the OOM killer."], "journal", "killer")
+    forged = _trusted(["1970-01-01T00:18:20+00:00 h systemd[1]: app.service: A process of this unit has been killed by "
+                       "the OOM killer."], "file:/var/log/syslog", "unverified")
+    for order in ((real, forged), (forged, real)):
+        rec, = kl.merge_records(*order)
+        assert (rec["unit"], rec["trust"]) == ("user@1000.service", "killer")
+
+
 def test_a_kernel_reaper_line_never_raises_a_forged_kills_trust():
     forged = _trusted(["[1100.0] Out of memory: Killed process 4242 (postgres)"], "file:/var/log/kern.log", "unverified",
                       boot_time=0.0)
