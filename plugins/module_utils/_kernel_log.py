@@ -115,6 +115,10 @@ RECORD_KEYS = (
 
 MAX_RAW_LINES = 6
 MAX_RAW_CHARS = 400
+# A kernel record's text is at most 1024 bytes (printk's LOG_LINE_MAX), 4 characters a byte where it is spelled \xNN;
+# the killers' and systemd's lines are shorter still. A longer message (after its prefix) is no OOM line anyone wrote
+# for real: it is counted as unparsed and never given to the regular expressions, whose cost grows with the length.
+MAX_MESSAGE_CHARS = 4096
 # The canary keeps this many unparsed lines (the count is exact).
 UNPARSED_LINES = 5
 # Kills wait this long (seconds of log time) for a late oom_reaper line or summary continuation before they are
@@ -168,9 +172,10 @@ class _Patterns(object):
         "INNER_MONO": r"^\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?",
         "PRIO": r"^<[\w.]{1,24}>\s?",
         # kernel messages (mm/oom_kill.c, mm/memcontrol.c)
-        "KILLED": r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+)(?:, UID (?P<uid6>\d+),)? \((?P<comm>.*?)\)"
+        # comm is at most 15 bytes (TASK_COMM_LEN), 60 characters once spelled \xNN: bounding it keeps the match linear
+        "KILLED": r"^(?:(?P<prefix>.*?):\s+)?Killed process (?P<pid>\d+)(?:, UID (?P<uid6>\d+),)? \((?P<comm>.{0,64}?)\)"
                   r"(?P<rest>(?= total-vm:| vsz:| anon-rss:|, UID|, total|\.?\s*$).*)$",
-        "SELECT": r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*?)\) score (?P<score>-?\d+)"
+        "SELECT": r"^(?:(?P<prefix>.*?):\s+)?[Kk]ill process (?P<pid>\d+) \((?P<comm>.{0,64}?)\) score (?P<score>-?\d+)"
                   r"(?P<tail>\s+(?:or|and)\b.*|\s*)$",
         "FIELDS": r"([A-Za-z_-]+):(-?\d+)",
         "UID_WORD": r"^, UID (\d+)",
@@ -182,7 +187,7 @@ class _Patterns(object):
         "ADJ": r"\b(?:oom_score_adj|oomkilladj|oom_adj)=(-?\d+)",
         "SUMMARY_TAIL": r",task=(?P<comm>.*),pid=(?P<pid>-?\d+),uid=(?P<uid>-?\d+)\s*$",
         "SUMMARY_KEYS": r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=|,(global_oom)",
-        "TASK_IN": r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*?)\s*$",
+        "TASK_IN": r"^Task in (?P<task>.*) killed as a result of limit of (?P<limit>.*)$",
         "GROUP": r"^Tasks in (?P<path>.*) are going to be killed due to memory\.oom\.group set",
         "REAPER": r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*?)\), now anon-rss:",
         # systemd (src/core/unit.c, src/oom/oomd-manager.c) and earlyoom (kill.c)
@@ -554,7 +559,8 @@ def unit_names(path):
         return info
     parts = [p for p in str(path).strip().split("/") if p]
     manager = None
-    for idx in range(len(parts) - 1, -1, -1):
+    # the leftmost user@N.service is the system manager's: any deeper one is a cgroup its user made and named
+    for idx in range(len(parts)):
         if parts[idx].startswith("user@") and _RX.USER_MANAGER.match(parts[idx]):
             manager = idx
             break
@@ -622,6 +628,8 @@ def _whole_kill(msg):
 
 def _complete(msg):
     """A wrapped head joined with its rest: does it now read as a whole kill or selection line?"""
+    if len(msg) > MAX_MESSAGE_CHARS:
+        return False
     if "Killed process " in msg:
         return _RX.KILLED.match(msg) is not None and _whole_kill(msg)
     if msg.startswith("oom-kill:"):
@@ -757,6 +765,11 @@ class KillParser(object):
     def _dispatch(self, ln, hold):
         msg = ln.msg
         if not msg:
+            return []
+        if len(msg) > MAX_MESSAGE_CHARS:
+            if _is_evidence(msg):
+                self._unparsed("%s... [%d characters, longer than any kernel record: not parsed]"
+                               % (msg[:MAX_RAW_CHARS - 80], len(msg)))
             return []
         when = ln.mono if ln.mono is not None else ln.wall
         if when is not None:
@@ -965,7 +978,7 @@ class KillParser(object):
         return out
 
     def _task_in(self, m, msg, when):
-        task, limit = m.group("task"), m.group("limit")
+        task, limit = m.group("task"), m.group("limit").rstrip()
         if self._descending():
             for rec in reversed(self._pending):
                 if rec["killer"] == "kernel" and rec["task_memcg"] is None:
@@ -1601,10 +1614,17 @@ def _same_kill(a, b, tolerance):
 _BASIS_RANK = dict((name, rank) for rank, name in enumerate(BASES))
 
 
-def _absorb(into, other):
+def _trust_rank(rec):
+    return _TRUST_RANK.get(rec.get("trust"), 0)
+
+
+def _absorb(into, other, vouch=True):
+    """Fold ``other`` into ``into``. Only another record of the kill itself (``vouch``) can raise ``into``'s trust: a
+    unit report or a reaper line says something about a kill, never that the kill happened."""
     # evidence weaker than the record's (a text log's line for a kernel kill) fills in none of its fields
-    weaker = _TRUST_RANK.get(other.get("trust"), 0) < _TRUST_RANK.get(into.get("trust"), 0)
-    into["trust"] = stronger_trust(into.get("trust"), other.get("trust"))
+    weaker = _trust_rank(other) < _trust_rank(into)
+    if vouch:
+        into["trust"] = stronger_trust(into.get("trust"), other.get("trust"))
     if not weaker and _BASIS_RANK.get(other.get("basis"), 99) < _BASIS_RANK.get(into.get("basis"), 99):
         into["basis"] = other["basis"]
     for key in RECORD_KEYS:
@@ -1648,14 +1668,17 @@ def _delta(a, b):
 
 
 def _attach_reports(kills, reports, window_before, window_after, tolerance, create):
-    """Fold systemd's unit reports into the kill they describe; unmatched ones become one record per burst."""
+    """Fold systemd's unit reports into the kill they describe; unmatched ones become one record per burst.
+
+    A report goes only to a kill at least as trusted as itself (a real report never names the unit of a forged kill
+    line, nor vouches for it), and never raises the kill's trust."""
     orphans = []
     matched = []
     for rep in reports:
         best = None
         best_score = None
         for rec in kills:
-            if rec["killer"] != rep["killer"]:
+            if rec["killer"] != rep["killer"] or _trust_rank(rec) < _trust_rank(rep):
                 continue
             delta = _delta(rec, rep)
             if delta is None or delta < -window_before - tolerance or delta > window_after + tolerance:
@@ -1675,21 +1698,24 @@ def _attach_reports(kills, reports, window_before, window_after, tolerance, crea
                 best["unit_reported"] = True
             if best["unit"] is None and rep["unit"] and not rep["unit"].startswith("user@"):
                 best["unit"] = rep["unit"]
-            _absorb(best, dict(rep, unit=best["unit"]))
+            _absorb(best, dict(rep, unit=best["unit"]), vouch=False)
             matched.append((rep, best))
         elif create:
             orphans.append(rep)
     made = []
+    # the strongest report of a burst makes its record: a weaker one then fills in none of its fields
+    orphans.sort(key=lambda rep: -_trust_rank(rep))
     for rep in orphans:
         # a burst of reports at one instant (nested units: user@1000.service and the app's unit) is one kill
-        burst = [kill for other, kill in matched if _delta(other, rep) is not None and abs(_delta(other, rep)) <= 1.0]
+        burst = [kill for other, kill in matched if _delta(other, rep) is not None and abs(_delta(other, rep)) <= 1.0
+                 and _trust_rank(kill) >= _trust_rank(rep)]
         if burst:
-            _absorb(burst[0], dict(rep, unit=burst[0]["unit"]))
+            _absorb(burst[0], dict(rep, unit=burst[0]["unit"]), vouch=False)
             continue
         for rec in made:
             delta = _delta(rec, rep)
-            if delta is not None and abs(delta) <= 1.0:
-                if rec["unit"] and rec["unit"].startswith("user@") and rep["unit"]:
+            if delta is not None and abs(delta) <= 1.0 and _trust_rank(rec) >= _trust_rank(rep):
+                if rec["unit"] and rec["unit"].startswith("user@") and rep["unit"] and _trust_rank(rep) == _trust_rank(rec):
                     rec["unit"] = rep["unit"]
                 _absorb(rec, rep)
                 break
@@ -1745,7 +1771,7 @@ def merge_records(*lists, **kwargs):
             delta = _delta(rec, rep)
             if delta is None or -tolerance <= delta <= 120:
                 rec["reaped"] = True
-                _absorb(rec, rep)
+                _absorb(rec, rep, vouch=False)  # the reaper line says the kill's memory went, not who wrote its line
                 break
         else:
             rep = dict(rep, _event="kill")
@@ -1805,10 +1831,7 @@ def unparsed_of(*lists):
             for src in event.get("sources") or ["log"]:
                 by_source[src] = by_source.get(src, 0) + int(event.get("count") or 0)
             for line in event.get("lines") or ():
-                try:
-                    text = safe_text(line)
-                except UnicodeError:  # a lone surrogate (JSON "\ud800"), which surrogateescape cannot carry
-                    text = line.encode("utf-8", "backslashreplace").decode("utf-8")
+                text = safe_text(line)  # never raises: a lone surrogate from JSON is spelled too
                 if text not in lines and len(lines) < UNPARSED_LINES:
                     lines.append(text)
     return {"count": max(by_source.values()) if by_source else 0, "lines": lines, "by_source": by_source}
@@ -1821,12 +1844,17 @@ def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, s
     (``[{"path", "oom_kill", "source"}]``, v1 ``memory.oom_control`` counts a cgroup's own kills, v2 ``memory.events``
     its subtree's); ``since``: where the window starts (epoch; None: everything kept); ``sources_read``: the kernel-log
     sources that could be read. Returns ``{"count", "compared_with", "counter", "parsed", "reason", "cgroups"}``:
-    ``count`` is counter minus parsed, or None (with ``reason``) when the window cannot show every kill of the boot."""
+    ``count`` is counter minus parsed, or None (with ``reason``) when the window cannot show every kill of the boot.
+
+    ``parsed`` counts only kernel kills whose ``trust`` is ``kernel`` (a text log's line can be forged; a record without
+    trust comes from no reader and is not counted either). ``since`` after the boot does not matter when dmesg or
+    /dev/kmsg was read: they are read whole. ``count`` is never negative: when the log shows more kernel kills than
+    the counter, it is 0 and ``reason`` says so (the same kill unmerged, or a boot told apart wrongly)."""
     result = {"count": None, "compared_with": "/proc/vmstat oom_kill (kernel kills since boot)", "counter": oom_kill,
               "parsed": None, "reason": None, "cgroups": []}
     this_boot = []
     for rec in kills:
-        if rec.get("killer") != "kernel" or rec.get("basis") == "unit_report":
+        if rec.get("killer") != "kernel" or rec.get("basis") == "unit_report" or rec.get("trust") != "kernel":
             continue
         if rec.get("boot_id") and boot_id:
             if rec["boot_id"] == boot_id:
@@ -1838,10 +1866,13 @@ def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, s
         result["reason"] = "/proc/vmstat has no oom_kill counter (kernel before 4.13) or could not be read"
     elif not sources_read:
         result["reason"] = "no kernel log source could be read"
-    elif since is not None and (boot_time is None or since > boot_time + 1):
+    elif since is not None and (boot_time is None or since > boot_time + 1) and not {"dmesg", "kmsg"} & set(sources_read):
         result["reason"] = "the window (since) starts after the boot: kills before it are not read"
     else:
-        result["count"] = oom_kill - len(this_boot)
+        result["count"] = max(0, oom_kill - len(this_boot))
+        if len(this_boot) > oom_kill:
+            result["reason"] = ("the log shows more kernel kills (%d) than the kernel counted (%d) since boot: a kill "
+                                "listed twice, or a kill of another boot" % (len(this_boot), oom_kill))
     for entry in cgroups or ():
         path = entry.get("path")
         counter = entry.get("oom_kill")
@@ -1851,7 +1882,7 @@ def account_kills(kills, oom_kill, cgroups=None, boot_id=None, boot_time=None, s
         found = sum(1 for rec in this_boot if rec.get("task_memcg") and (
             rec["task_memcg"] == path or (subtree and rec["task_memcg"].startswith(path.rstrip("/") + "/"))))
         result["cgroups"].append({"path": path, "oom_kill": counter, "parsed": found,
-                                  "unaccounted": counter - found if result["count"] is not None else None})
+                                  "unaccounted": max(0, counter - found) if result["count"] is not None else None})
     return result
 
 

@@ -13,6 +13,11 @@ kept as it is: escaping for a terminal or a spreadsheet is the job of whoever pr
 """
 from __future__ import annotations
 
+import re
+
+# A lone surrogate that no surrogateescape decode made (U+DC80-U+DCFF are the escaped bytes 0x80-0xff).
+_FOREIGN_SURROGATE = "([\ud800-\udc7f\udd00-\udfff])"
+
 
 def safe_text(data) -> str:
     """Return ``data`` (bytes, or a str that may hold surrogate escapes) as valid UTF-8 text.
@@ -29,9 +34,16 @@ def safe_text(data) -> str:
             try:
                 data = data.encode("utf-8", "surrogateescape")  # bytes that a surrogateescape decode kept
             except UnicodeEncodeError:
-                # a lone surrogate from elsewhere (JSON's "\\ud800"): spelled as its escape, never passed on
-                return data.encode("utf-8", "backslashreplace").decode("utf-8")
+                return _spell_mixed(data)
     return data.decode("utf-8", "backslashreplace")
+
+
+def _spell_mixed(data):
+    """A str holding lone surrogates that surrogateescape cannot carry (JSON's ``"\\ud800"``), maybe besides escaped
+    bytes: the escaped bytes are spelled as bytes are (``\\xff``), every other lone surrogate as its escape."""
+    parts = re.split(_FOREIGN_SURROGATE, data)
+    # re.split with a group: the odd items are the foreign surrogates, the even ones never hold one
+    return "".join("\\u%04x" % ord(part) if idx % 2 else safe_text(part) for idx, part in enumerate(parts))
 
 
 def safe_fs_text(path) -> str:

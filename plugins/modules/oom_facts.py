@@ -761,8 +761,9 @@ ansible_facts:
         unaccounted_kills:
           description:
             - Kernel kills the kernel counted but the log does not show. C(count) is C(counter) (C(/proc/vmstat)
-              C(oom_kill), kills since boot) minus C(parsed) (the kernel kills of this boot found in the log), or null
-              with C(reason) when that cannot be known (no counter, no kernel log read, or O(since) starts after the boot).
+              C(oom_kill), kills since boot) minus C(parsed) (the kernel kills of this boot found in the log with C(trust)
+              V(kernel)), never below 0 (C(reason) then says the log shows more), or null with C(reason) when that cannot
+              be known (no counter, no kernel log read, or O(since) starts after the boot and neither dmesg nor kmsg was read).
             - C(cgroups) does the same per memory cgroup that has a kill counter (v1 C(memory.oom_control) counts a
               cgroup's own kills, v2 C(memory.events) its subtree's).
           type: dict

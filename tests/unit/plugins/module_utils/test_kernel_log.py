@@ -645,6 +645,10 @@ def test_5_user_manager_units_the_way_systemd_names_them():
     ("/user.slice/user-1001.slice/session-4.scope", "session-4.scope", "user-1001.slice", None, "/user.slice/user-1001.slice"),
     ("/system.slice/nginx.service", "nginx.service", "system.slice", None, "/system.slice"),
     ("/oomtest", None, None, None, None),
+    # a user nests a cgroup named user@0.service in their own tree: the system manager's (leftmost) one is the manager
+    # (inside it, "user@0.service" is only the name of one of user 1001's own units)
+    ("/user.slice/user-1001.slice/user@1001.service/app.slice/user@0.service/evil.scope", "user@0.service", "app.slice",
+     "user@1001.service", "/user.slice/user-1001.slice/user@1001.service/app.slice"),
 ])
 def test_5_unit_names(path, unit, slc, manager, slice_path):
     info = kl.unit_names(path)
@@ -736,8 +740,9 @@ def test_8_canary_lines_are_valid_utf8():
     found["lines"][0].encode("utf-8")  # a lone surrogate from JSON would raise here
 
 
-def _kill_rec(pid, boot_id, memcg, basis="kill_line", killer="kernel"):
-    return kl.new_record(pid=pid, comm="x", boot_id=boot_id, task_memcg=memcg, basis=basis, killer=killer, timestamp=2000.0)
+def _kill_rec(pid, boot_id, memcg, basis="kill_line", killer="kernel", trust="kernel"):
+    return kl.new_record(pid=pid, comm="x", boot_id=boot_id, task_memcg=memcg, basis=basis, killer=killer, timestamp=2000.0,
+                         trust=trust)
 
 
 def test_8_unaccounted_kills_against_vmstat_and_cgroups():
@@ -755,13 +760,39 @@ def test_8_unaccounted_kills_against_vmstat_and_cgroups():
 @pytest.mark.parametrize("oom_kill, since, sources, reason", [
     (None, None, ["dmesg"], "oom_kill counter"),
     (5, None, [], "no kernel log source"),
-    (5, 1500.0, ["dmesg"], "starts after the boot"),
+    (5, 1500.0, ["journal", "files"], "starts after the boot"),
 ])
 def test_8_unaccounted_kills_unknown_is_null_never_0(oom_kill, since, sources, reason):
     got = kl.account_kills([_kill_rec(1, "b", "/a")], oom_kill, [{"path": "/a", "oom_kill": 1, "source": "x"}], "b", 1000.0,
                            since, sources)
     assert got["count"] is None and reason in got["reason"]
     assert got["cgroups"] == [{"path": "/a", "oom_kill": 1, "parsed": 1, "unaccounted": None}]
+
+
+def test_8_unaccounted_kills_count_only_what_the_kernel_wrote_and_never_go_negative():
+    # two forged kern.log lines (unverified) on a host whose kernel counted no kill: not two kills too many
+    forged = [_kill_rec(1, "b", "/a", trust="unverified"), _kill_rec(2, "b", "/a", trust="unverified")]
+    got = kl.account_kills(forged, 0, [{"path": "/a", "oom_kill": 0, "source": "memory.oom_control"}], "b", 1000.0, None,
+                           ["files"])
+    assert (got["count"], got["parsed"], got["reason"]) == (0, 0, None)
+    assert got["cgroups"] == [{"path": "/a", "oom_kill": 0, "parsed": 0, "unaccounted": 0}]
+    # a record of no source (trust None) is no kernel record either; systemd-oomd's and earlyoom's never were
+    got = kl.account_kills([_kill_rec(1, "b", "/a", trust=None), _kill_rec(2, "b", None, killer="earlyoom")] + forged, 3,
+                           None, "b", 1000.0, None, ["dmesg"])
+    assert (got["count"], got["parsed"]) == (3, 0)
+    # more kernel kills in the log than the counter: 0 unaccounted and a reason, never a negative count
+    got = kl.account_kills([_kill_rec(1, "b", "/a"), _kill_rec(2, "b", "/a")], 1,
+                           [{"path": "/a", "oom_kill": 1, "source": "memory.oom_control"}], "b", 1000.0, None, ["dmesg"])
+    assert (got["count"], got["parsed"], got["counter"]) == (0, 2, 1)
+    assert "more kernel kills (2) than the kernel counted (1)" in got["reason"]
+    assert got["cgroups"] == [{"path": "/a", "oom_kill": 1, "parsed": 2, "unaccounted": 0}]
+
+
+@pytest.mark.parametrize("source", ["dmesg", "kmsg"])
+def test_8_unaccounted_kills_with_since_after_boot_when_the_ring_buffer_was_read(source):
+    # dmesg and /dev/kmsg are read whole, whatever since says: the comparison holds for the whole boot
+    got = kl.account_kills([_kill_rec(1, "b", "/a")], 3, None, "b", 1000.0, 1500.0, ["journal", source])
+    assert (got["count"], got["parsed"], got["reason"]) == (2, 1, None)
 
 
 def test_regexes_are_compiled_on_first_use_not_at_import():
@@ -809,3 +840,27 @@ def test_4_every_fixture_read_newest_first_gives_the_same_kills(name, kwargs):
     forward = kl.merge_records(kl.parse_lines(lines, name, now=NOW, **kwargs))
     backward = kl.merge_records(kl.parse_lines(lines[::-1], name, now=NOW, **kwargs))
     assert forward and key(backward) == key(forward)
+
+
+@pytest.mark.parametrize("crafted, counted", [
+    ("x" + ": Killed process 1 (((" * 2800, 1),  # 60 KB: 4.1 s before the bound and the bounded comm
+    ("x" + ": Kill process 1 (((" * 3100, 1),
+    ("Task in /x killed as a result of limit of " + " " * 60000 + "x", 0),  # 29 s before; no OOM marker: not counted
+])
+def test_crafted_long_lines_cost_linear_time_and_are_counted(crafted, counted):
+    # anyone can write such a line to syslog: it must neither stall the parser nor pass for a kill
+    real = "[5.0] Out of memory: Killed process 42 (real) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB"
+    started = time.monotonic()
+    events = list(kl.parse_lines(["[4.0] " + crafted, real]))
+    assert time.monotonic() - started < 1.0
+    assert [(e["pid"], e["comm"]) for e in events if e.get("_event", "kill") == "kill"] == [(42, "real")]
+    canary = kl.unparsed_of(events)
+    assert canary["count"] == counted
+    if counted:
+        assert canary["lines"][0].endswith("[%d characters, longer than any kernel record: not parsed]" % len(crafted))
+    # under the bound the patterns themselves are linear: the longest message a kernel record can be is cheap too
+    head = crafted[:kl.MAX_MESSAGE_CHARS]
+    started = time.monotonic()
+    events = list(kl.parse_lines(["[4.0] " + head] * 20))
+    assert time.monotonic() - started < 1.0
+    assert not [e for e in events if e.get("_event", "kill") == "kill"]

@@ -269,3 +269,44 @@ def test_journal_message_bytes_with_newline_and_0xff_are_one_record():
     assert (rec["pid"], rec["comm"], rec["uid"], rec["trust"]) == (472, NAME_SPELLED, 0, "kernel")
     assert status["refused"] == 0
     utf8_json(rec)
+
+
+def _trusted(lines, source, trust, **kwargs):
+    return kl._set_trust(list(kl.parse_lines(lines, source, **kwargs)), trust)  # pylint: disable=protected-access
+
+
+def test_a_real_report_never_vouches_for_a_forged_kill():
+    # systemd (PID 1, trusted by the journal reader) reports an OOM kill in batch.service; a user writes a kernel-looking
+    # line into kern.log two seconds later: it stays unverified and unitless, and the report is a record of its own
+    report = _trusted(["1970-01-01T00:18:20+00:00 h systemd[1]: batch.service: A process of this unit has been killed by "
+                       "the OOM killer."], "journal", "killer")
+    forged = _trusted(["1970-01-01T00:18:22+00:00 h kernel: Out of memory: Killed process 4242 (postgres)"],
+                      "file:/var/log/kern.log", "unverified")
+    for order in ((report, forged), (forged, report)):
+        recs = kl.merge_records(*order)
+        assert sorted(((r["comm"], r["unit"], r["trust"], r["basis"]) for r in recs), key=lambda r: r[2]) == [
+            (None, "batch.service", "killer", "unit_report"), ("postgres", None, "unverified", "kill_line")]
+    # a report as strong as the kill still names its unit (the kernel's kill line carries none on cgroup v1 hosts)
+    kernel = _trusted(["[1101.0] Out of memory: Killed process 4242 (postgres)"], "dmesg", "kernel", boot_time=0.0)
+    rec, = kl.merge_records(report, kernel)
+    assert (rec["comm"], rec["unit"], rec["trust"], rec["unit_reported"]) == ("postgres", "batch.service", "kernel", True)
+
+
+def test_a_forged_report_names_no_unit_in_a_real_reports_burst():
+    # the real manager's report and a forged report of the app's unit at the same instant: the app's unit is not taken
+    real = _trusted(["1970-01-01T00:18:20+00:00 h systemd[1]: user@1000.service: A process of this unit has been killed by "
+                     "the OOM killer."], "journal", "killer")
+    forged = _trusted(["1970-01-01T00:18:20+00:00 h systemd[1]: app.service: A process of this unit has been killed by "
+                       "the OOM killer."], "file:/var/log/syslog", "unverified")
+    for order in ((real, forged), (forged, real)):
+        rec, = kl.merge_records(*order)
+        assert (rec["unit"], rec["trust"]) == ("user@1000.service", "killer")
+
+
+def test_a_kernel_reaper_line_never_raises_a_forged_kills_trust():
+    forged = _trusted(["[1100.0] Out of memory: Killed process 4242 (postgres)"], "file:/var/log/kern.log", "unverified",
+                      boot_time=0.0)
+    reaper = _trusted(["[1100.2] oom_reaper: reaped process 4242 (postgres), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"],
+                      "dmesg", "kernel", boot_time=0.0)
+    rec, = kl.merge_records(reaper, forged)
+    assert (rec["comm"], rec["trust"], rec["reaped"]) == ("postgres", "unverified", True)

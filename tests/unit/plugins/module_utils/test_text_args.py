@@ -19,7 +19,9 @@ from ansible_collections.oomguard.linux.plugins.module_utils._text import safe_t
     ("x\udcff", "x\\xff"),                # a str that went through surrogateescape
     (b"\xc3", "\\xc3"),                   # a truncated sequence
     ("a\ud800b", "a\\ud800b"),             # a lone surrogate that no surrogateescape made (from JSON)
-    ("\udcff\ud800", "\\udcff\\ud800"),      # both kinds in one string: spelled, never raised
+    ("\udcff\ud800", "\\xff\\ud800"),        # both kinds in one string: each spelled its own way, never raised
+    ("a\udcff\ud800", "a\\xff\\ud800"),
+    ("\udcc3\udca9\udfff", "\u00e9\\udfff"),  # escaped bytes that are valid UTF-8 together read as text
     (None, None),
 ])
 def test_safe_text(raw, expected):
