@@ -139,8 +139,12 @@ def _int_or_none(value):
         return None
 
 
+# the times the report places on an axis or sorts by: 1970-01-01 .. 2100-01-01 (a kill time outside is no sane time)
+EPOCH_MAX = 4102444800.0
+
+
 def epoch(stamp):
-    """Seconds since the epoch of an ISO 8601 time string; None when it is not one."""
+    """Seconds since the epoch of an ISO 8601 time string; None when it is not one, or lies outside 1970..2100."""
     if not stamp or not isinstance(stamp, str):
         return None
     text = stamp.strip()
@@ -148,11 +152,12 @@ def epoch(stamp):
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        seconds = moment.timestamp()
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
+    return seconds if 0.0 <= seconds < EPOCH_MAX else None
 
 
 # --- settings -----------------------------------------------------------------------------------------------------

@@ -277,9 +277,10 @@ def _ticks(start, end):
             for frac in (0.0, 0.25, 0.5, 0.75, 1.0)]
 
 
-def chart_window(kills):
-    """``(start, end)`` of the chart's time axis: the first and the last kill, with a little room on both sides."""
-    known = [s for s in (epoch(k["time"]) for k in kills) if s is not None]
+def chart_window(kills, until=None):
+    """``(start, end)`` of the chart's time axis: the first and the last kill, with a little room on both sides.
+    Kills after ``until`` (the report's time plus a day: a clock far ahead) are left off the axis, not stretched to."""
+    known = [s for s in (epoch(k["time"]) for k in kills) if s is not None and (until is None or s <= until)]
     if not known:
         return None
     first, last = min(known), max(known)
@@ -287,9 +288,10 @@ def chart_window(kills):
     return first - pad, last + pad
 
 
-def _chart(kills):
-    """An SVG swimlane chart: one lane per host/unit (at most 40), one dot per kill at its time; axis fits the kills."""
-    window = chart_window(kills)
+def _chart(kills, until=None):
+    """An SVG swimlane chart: one lane per host/unit (at most 40), one dot per kill at its time; axis fits the kills
+    (those after ``until`` are left off)."""
+    window = chart_window(kills, until)
     if window is None:
         return ""
     start, end = window
@@ -318,7 +320,7 @@ def _chart(kills):
     for k, lane in zip(kills, names):
         row = lanes.get(lane)
         stamp = epoch(k["time"])
-        if row is None or stamp is None:
+        if row is None or stamp is None or not start <= stamp <= end:
             continue
         y = top + row * lane_h + lane_h / 2.0
         x = left + width * (stamp - start) / (end - start)
@@ -438,7 +440,8 @@ def _kills_section(report):
     if not kills:
         out.append('<p class="empty">No OOM kills in the audit window on the hosts whose kernel log was read.</p></section>')
         return "".join(out)
-    out.append(_chart(kills))
+    generated = epoch(report.get("generated_at"))
+    out.append(_chart(kills, generated + 86400 if generated is not None else None))
     shown = kills[:HTML_MAX_KILL_ROWS]
     if len(kills) > HTML_MAX_KILL_ROWS:
         out.append('<p class="meta">The newest %d of %d kills; kills.csv and report.json hold them all.</p>'

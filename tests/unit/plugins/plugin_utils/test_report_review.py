@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026, oomguard.linux contributors
+"""Defects a review of the audit report found (each test failed on the code before its fix)."""
+from __future__ import annotations
+
+import json
+
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, epoch
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import chart_window, render_all
+from helpers.audit_facts import host_facts, kill, ok
+
+SWAP = 2_000_000
+GENERATED = "2026-11-27T14:30:00+00:00"
+
+
+def _host(report, name):
+    return next(h for h in report["hosts"] if h["host"] == name)
+
+
+def test_an_insane_kill_time_costs_neither_the_report_nor_the_chart():
+    """A time that is a string but no sane epoch (year 9999, year 1 east of UTC) used to raise in the chart's ticks and
+    stop every host's report; a far-future valid time used to stretch the axis for the whole fleet."""
+    assert epoch("9999-12-31T23:59:59+00:00") is None and epoch("0001-01-01T00:00:00+14:00") is None
+    assert epoch("1969-12-31T23:59:59+00:00") is None and epoch("2026-11-27T10:00:00Z") == 1795773600.0
+    odd = host_facts(kills=[kill(1, "a", time="9999-12-31T23:59:59+00:00"), kill(2, "b", time="0001-01-01T00:00:00+14:00")],
+                     swap_kb=SWAP)
+    future = host_facts(kills=[kill(3, "c", time="2099-06-01T00:00:00+00:00")], swap_kb=SWAP)
+    good = host_facts(kills=[kill(4, "d", time="2026-11-27T10:00:00+00:00"), kill(5, "e", time="2026-11-27T12:00:00+00:00")],
+                      swap_kb=SWAP)
+    report = build_report({"odd": ok(odd), "future": ok(future), "good": ok(good)}, generated_at=GENERATED)
+    files = render_all(report)
+    assert set(files) == {"report.json", "hosts.csv", "kills.csv", "index.html", "oomguard.prom"}
+    assert len(report["kills"]) == 5 and all(_host(report, h)["status"] == "ok" for h in ("odd", "future", "good"))
+    start, end = chart_window(report["kills"], until=epoch(GENERATED) + 86400)
+    assert end - start < 86400  # the 2099 kill does not stretch the axis; the insane ones have no place on it
+    assert files["index.html"].count("<circle") == 2
+    assert "9999-12-31T23:59:59+00:00" in files["index.html"]  # the kill is listed, with the time it claims
