@@ -39,6 +39,7 @@ Report (``build_report``)::
 from __future__ import annotations
 
 import datetime
+import math
 import re
 
 from ansible_collections.oomguard.linux.plugins.module_utils._container import container_of
@@ -184,6 +185,8 @@ def normalize_settings(critical=None, intended=None, since="7d", thresholds=None
             merged[key] = type(DEFAULT_THRESHOLDS[key])(value)
         except (TypeError, ValueError):
             raise ValueError("threshold %s must be a number, got %r" % (key, value))
+        if not math.isfinite(merged[key]):
+            raise ValueError("threshold %s must be a finite number, got %r" % (key, value))
     fail_on = list(fail_on or [])
     bad = [item for item in fail_on if item not in FAIL_ON_CHOICES]
     if bad:
@@ -233,20 +236,37 @@ def _check(where, value, want):
     if value is not None and _wrong(value, want):
         raise MalformedResult("%s must be %s, got %s %s" % (where, _TYPE_WORDS[want], type(value).__name__,
                                                             term_safe(repr(value)[:60])))
+    if isinstance(value, float) and not math.isfinite(value):  # NaN and Infinity: no measurement, and no JSON
+        raise MalformedResult("%s must be a finite number, got float %r" % (where, value))
 
 
 def _check_fields(where, row, types):
     _check(where, row, dict)
     for key, value in row.items():
         want = types.get(key)
-        if want is not None and value is not None and type(value) not in _ALLOWED[want] and _wrong(value, want):
+        if want is not None and value is not None and (type(value) not in _ALLOWED[want] or type(value) is float):
             _check("%s.%s" % (where, key), value, want)
+
+
+def _check_finite(where, value):
+    """Raise ``MalformedResult`` for a NaN or an infinity anywhere in ``value`` (what the report copies as it is)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MalformedResult("%s must be a finite number, got float %r" % (where, value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite("%s.%s" % (where, key), item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite("%s[%d]" % (where, index), item)
 
 
 def check_facts(facts):
     """Raise ``MalformedResult`` when a value the report reads has the wrong type (a string where a number belongs, a
-    number where a time belongs); extra and missing keys are fine (results of older and newer oom_facts)."""
-    _check_fields("facts", facts, _TOP_TYPES)
+    number where a time belongs, a NaN or an infinity); extra and missing keys are fine (results of older and newer
+    oom_facts)."""
+    for key, want in _TOP_TYPES.items():  # "facts.uptime_s" would read worse than "uptime_s"
+        _check(key, facts.get(key), want)
     _check_fields("memory", facts.get("memory") or {}, _MEMORY_TYPES)
     _check_fields("counters", facts.get("counters") or {}, {"oom_kill": int})
     _check_fields("cgroup", facts.get("cgroup") or {}, {"memory": str})
@@ -262,7 +282,7 @@ def check_facts(facts):
     sources = facts.get("sources")
     _check("sources", sources, dict)
     for name, status in (sources or {}).items():
-        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int})
+        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int, "lines": int})
     unparsed = facts.get("unparsed")
     if unparsed is not None:
         _check_fields("unparsed", unparsed, {"count": int, "lines": list})
@@ -744,6 +764,7 @@ def _audit_host(host, facts, settings, cache):
     facts = _dict_rows(facts)
     check_facts(facts)
     entry = _host_entry(host, "ok", None, facts)
+    _check_finite("facts", entry)  # what the entry copies as oom_facts gave it (sources, killers) is JSON too
     own = _own_container(facts)
     entry["container"] = own
     place = _places(facts)

@@ -39,8 +39,9 @@ CSV_FORMULA_START = "=+-@\t\r"
 
 
 def render_json(report):
-    """Compact JSON (one line; the C encoder keeps 1,000 hosts well under a second); pretty-print with ``jq .``."""
-    return json.dumps(report, separators=(",", ":"), default=str) + "\n"
+    """Compact JSON (one line; the C encoder keeps 1,000 hosts well under a second); pretty-print with ``jq .``.
+    NaN and Infinity are no JSON: a report holding one raises ValueError instead of writing an invalid file."""
+    return json.dumps(report, separators=(",", ":"), default=str, allow_nan=False) + "\n"
 
 
 def csv_cell(value):

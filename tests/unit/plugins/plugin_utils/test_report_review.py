@@ -35,3 +35,34 @@ def test_an_insane_kill_time_costs_neither_the_report_nor_the_chart():
     assert end - start < 86400  # the 2099 kill does not stretch the axis; the insane ones have no place on it
     assert files["index.html"].count("<circle") == 2
     assert "9999-12-31T23:59:59+00:00" in files["index.html"]  # the kill is listed, with the time it claims
+
+
+def test_non_finite_numbers_fail_their_host_and_report_json_stays_json():
+    """NaN and Infinity are no JSON: a host whose numbers are not finite is malformed, and report.json refuses them."""
+    nan_up = host_facts(swap_kb=SWAP)
+    nan_up["uptime_s"] = float("nan")
+    inf_pct = host_facts(swap_kb=SWAP)
+    inf_pct["memory"]["available_pct"] = float("inf")
+    odd_source = host_facts(swap_kb=SWAP)
+    odd_source["sources"]["journal"]["lines"] = float("-inf")
+    report = build_report({"a": ok(nan_up), "b": ok(inf_pct), "c": ok(odd_source), "good": ok(host_facts(swap_kb=SWAP))},
+                          generated_at=GENERATED)
+    got = {h["host"]: (h["status"], h["reason"]) for h in report["hosts"]}
+    assert got["a"] == ("failed", "malformed oom_facts result: uptime_s must be a finite number, got float nan")
+    assert got["b"] == ("failed", "malformed oom_facts result: memory.available_pct must be a finite number, got float inf")
+    assert got["c"][0] == "failed" and "sources.journal.lines" in got["c"][1] and got["good"] == ("ok", None)
+    text = render_all(report)["report.json"]
+    json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(AssertionError(name)))
+    try:
+        build_report({"h": ok(host_facts(swap_kb=SWAP))}, thresholds={"low_available_pct": "nan"})
+    except ValueError as exc:
+        assert "finite" in str(exc)
+    else:
+        raise AssertionError("a NaN threshold was accepted")
+    from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import render_json  # pylint: disable=import-outside-toplevel
+    try:
+        render_json(dict(report, generated_at=float("nan")))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("render_json wrote NaN")
