@@ -907,7 +907,7 @@ def summary_lines(report, report_dir=None):
     since = report["settings"].get("since")
     down = [h for h in report["hosts"] if h["coverage"] != "full"]
     lines = [
-        "hosts: %d audited, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
+        "hosts: %d in inventory, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
         % (t["hosts"], t["hosts"] - t["not_fully_audited"], t["not_fully_audited"], t["hosts_incomplete"],
            t["unreachable"], t["failed"]),
         ("kills: %d since %s on %d host(s) (covers %d of %d hosts)"
