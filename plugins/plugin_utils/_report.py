@@ -24,7 +24,8 @@ Report (``build_report``)::
                 "oom_kill_counter", "unaccounted_kills", "unparsed_count", "critical_found", "critical_unprotected",
                 "drift_count", "cap_sys_resource", "killers", "container"}],
      "kills": [{"host", "time", "pid", "comm", "unit", "container_id", "container_runtime", "killer", "trust", "basis",
-                "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "critical"}],
+                "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "uid",
+                "user_manager", "critical"}],
      "victims": [{"host", "place", "place_max", "tied", "tie_open", "pid", "comm", "user", "unit", "container_id",
                   "container_runtime", "oom_score", "oom_score_adj", "rss_kb", "service"}],
      "critical_services": [{"host", "service", "critical", "pid", "comm", "user", "unit", "container_id",
@@ -215,7 +216,7 @@ _PROC_TYPES = {"pid": int, "rank": int, "oom_score": int, "oom_score_adj": int, 
                "unit": str, "container_id": str, "container_runtime": str, "memcg": str}
 _KILL_TYPES = {"time": str, "pid": int, "comm": str, "unit": str, "container_id": str, "container_runtime": str,
                "killer": str, "trust": str, "basis": str, "constraint": str, "oom_score_adj": int, "anon_rss_kb": int,
-               "total_vm_kb": int, "task_memcg": str, "oom_memcg": str}
+               "total_vm_kb": int, "task_memcg": str, "oom_memcg": str, "uid": int, "user_manager": str}
 _UNIT_TYPES = {"unit": str, "main_pid": int}
 _TYPE_WORDS = {int: "an integer", str: "a string", bool: "a boolean", _NUM: "a number", dict: "a mapping", list: "a list"}
 
@@ -548,8 +549,12 @@ def _kill_rows(host, facts, settings, cache, own=None):
             "total_vm_kb": _int_or_none(k.get("total_vm_kb")),
             "task_memcg": k.get("task_memcg"),
             "oom_memcg": k.get("oom_memcg"),
-            # a kill inside a container is the container's, not a kill of the host's critical service
-            "critical": (cid is None or settings["include_containers"]) and not names.isdisjoint(_match_keys(comm, unit, cache)),
+            "uid": _int_or_none(k.get("uid")),
+            "user_manager": k.get("user_manager"),
+            # a kill inside a container is the container's, and a kill under a user's systemd manager (any local user
+            # can name a unit nginx.service there) is that user's process: neither is a kill of the host's service
+            "critical": ((cid is None or settings["include_containers"]) and not k.get("user_manager")
+                         and not names.isdisjoint(_match_keys(comm, unit, cache))),
         })
     return rows
 
@@ -625,6 +630,10 @@ def _assess(entry, facts, services, kills, victims, settings):
         in_containers = sum(1 for k in kills if k["container_id"] is not None)
         if in_containers:
             detail += "; %d inside containers" % in_containers
+        users = [k for k in kills if k.get("user_manager")]
+        if users:
+            named = sorted(set("%s: %s" % (k["user_manager"], k["unit"] or k["comm"]) for k in users))
+            detail += "; %d of a user's (%s%s)" % (len(users), ", ".join(named[:5]), ", ..." if len(named) > 5 else "")
         untrusted = sum(1 for k in kills if k["trust"] == "unverified")
         if untrusted:
             detail += "; %d from a log anyone can write (unverified)" % untrusted

@@ -28,7 +28,8 @@ HOSTS_CSV_FIELDS = ("host", "reachable", "status", "reason", "coverage", "risk",
                     "kill_count", "kill_sources_read", "kill_sources_failed", "oom_kill_counter", "critical_found",
                     "critical_unprotected", "drift_count", "cap_sys_resource", "collected_at")
 KILLS_CSV_FIELDS = ("host", "time", "pid", "comm", "unit", "container_id", "container_runtime", "killer", "trust", "basis",
-                    "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "critical")
+                    "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "uid",
+                    "user_manager", "critical")
 
 
 # index.html is for people: beyond this many kill rows it shows the newest and points to kills.csv (which has them all)
@@ -297,7 +298,7 @@ def _chart(kills, until=None):
         return ""
     start, end = window
     lanes = {}
-    names = ["%s / %s" % (k["host"], k["unit"] or _container_text(k) or k["comm"] or "?") for k in kills]
+    names = ["%s / %s" % (k["host"], _kill_unit_text(k) or _container_text(k) or k["comm"] or "?") for k in kills]
     for lane in names:
         if lane not in lanes and len(lanes) < 40:
             lanes[lane] = len(lanes)
@@ -431,6 +432,13 @@ def _victims_section(report):
     return "".join(out)
 
 
+def _kill_unit_text(k):
+    """The unit of a kill; under a user's systemd manager, the user's: ``user@1000.service: nginx.service``."""
+    if k.get("user_manager"):
+        return "%s: %s" % (k["user_manager"], k["unit"] or "?")
+    return k["unit"]
+
+
 def _kills_section(report):
     kills = report["kills"]
     out = ['<section id="kills"><h2>OOM kills, newest first</h2>']
@@ -451,7 +459,7 @@ def _kills_section(report):
     for k in shown:
         rows.append('<tr class="kill" data-scope="%s">' % ("container" if k.get("container_id") else "host")
                     + _td("time", k["time"], sort=epoch(k["time"]) or 0) + _td("host", k["host"]) + _td("pid", k["pid"], num=True)
-                    + _td("comm", k["comm"], cls="long") + _td("unit", k["unit"], cls="long") + _td("container", _container_text(k), cls="container")
+                    + _td("comm", k["comm"], cls="long") + _td("unit", _kill_unit_text(k), cls="long") + _td("container", _container_text(k), cls="container")
                     + _td("killer", k["killer"]) + _td("trust", k.get("trust")) + _td("constraint", k["constraint"])
                     + _td("oom_score_adj", k["oom_score_adj"], num=True) + _td("anon RSS kB", k["anon_rss_kb"], num=True)
                     + _td("critical", "yes" if k["critical"] else "") + "</tr>")

@@ -66,3 +66,23 @@ def test_non_finite_numbers_fail_their_host_and_report_json_stays_json():
         pass
     else:
         raise AssertionError("render_json wrote NaN")
+
+
+def test_a_users_process_named_like_a_critical_service_is_not_the_hosts_service():
+    """Any local user can run a process in ``user@1000.service/app.slice/nginx.service`` and make the kernel kill it:
+    that is a user's nginx, never "critical service killed" on the host."""
+    memcg = "/user.slice/user-1000.slice/user@1000.service/app.slice/nginx.service"
+    users = dict(kill(4242, "nginx", unit="nginx.service"), task_memcg=memcg, oom_memcg=memcg, uid=1000,
+                 user_manager="user@1000.service", trust="kernel")
+    report = build_report({"h": ok(host_facts(kills=[users], swap_kb=SWAP))}, generated_at=GENERATED)
+    row = report["kills"][0]
+    assert row["critical"] is False and (row["user_manager"], row["uid"]) == ("user@1000.service", 1000)
+    reasons = {r["rule"]: r for r in _host(report, "h")["reasons"]}
+    assert "critical_killed" not in reasons and reasons["kills"]["level"] == "high"
+    assert "1 of a user's (user@1000.service: nginx.service)" in reasons["kills"]["message"]
+    assert "user@1000.service" in render_all(report)["kills.csv"]
+    # the host's own nginx stays critical
+    own = dict(users, task_memcg="/system.slice/nginx.service", uid=0, user_manager=None)
+    assert build_report({"h": ok(host_facts(kills=[own], swap_kb=SWAP))})["kills"][0]["critical"] is True
+    bad = dict(users, uid="1000")
+    assert _host(build_report({"h": ok(host_facts(kills=[bad], swap_kb=SWAP))}), "h")["status"] == "failed"
