@@ -640,6 +640,10 @@ def _assess(entry, facts, services, kills, victims, settings):
         level = "high" if untrusted < len(kills) else "medium"  # only unverified evidence: worth a look, not an alarm
         _reason(reasons, "kills", level, "%d OOM kill(s) since %s (%s)" % (len(kills), settings["since"], detail),
                 (steps.contain_kills(kills, host), None))
+    lost = entry["unaccounted_kills"]
+    if lost is not None and lost > 0:  # a negative count (a counter reset, an older parser) says nothing
+        _reason(reasons, "kills_unaccounted", "high", "%d kill(s) counted by the kernel are missing from the kernel log" % lost,
+                steps.keep_kernel_log(host))
     for svc in services:
         if not svc["critical"]:
             continue
@@ -915,13 +919,17 @@ def summary_lines(report, report_dir=None):
     covers = t.get("covers") or {}
     since = report["settings"].get("since")
     down = [h for h in report["hosts"] if h["coverage"] != "full"]
+    lost = [h["unaccounted_kills"] for h in report["hosts"] if (h.get("unaccounted_kills") or 0) > 0]
+    lower_bound = ("; a lower bound: %d kill(s) counted by the kernel on %d host(s) are missing from the kernel log"
+                   % (sum(lost), len(lost))) if lost else ""
     lines = [
         "hosts: %d in inventory, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
         % (t["hosts"], t["hosts"] - t["not_fully_audited"], t["not_fully_audited"], t["hosts_incomplete"],
            t["unreachable"], t["failed"]),
-        ("kills: %d since %s on %d host(s) (covers %d of %d hosts)"
-         % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"])) if t["kills"] is not None
-        else "kills: unknown since %s: no host's kernel log could be read (covers 0 of %d hosts)" % (since, t["hosts"]),
+        ("kills: %d since %s on %d host(s) (covers %d of %d hosts)%s"
+         % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"], lower_bound))
+        if t["kills"] is not None
+        else "kills: unknown since %s: no host's kernel log could be read (covers 0 of %d hosts)%s" % (since, t["hosts"], lower_bound),
         "critical services: %d found, %d not protected, %d drifted (covers %d hosts)"
         % (t["critical_services"], t["critical_unprotected"], t["drift"], covers.get("critical_services", t["hosts"])),
         "risk: %s" % ", ".join("%s %d" % (level, t["risk"][level]) for level in ("critical", "high", "medium", "low", "unknown")),

@@ -86,3 +86,24 @@ def test_a_users_process_named_like_a_critical_service_is_not_the_hosts_service(
     assert build_report({"h": ok(host_facts(kills=[own], swap_kb=SWAP))})["kills"][0]["critical"] is True
     bad = dict(users, uid="1000")
     assert _host(build_report({"h": ok(host_facts(kills=[bad], swap_kb=SWAP))}), "h")["status"] == "failed"
+
+
+def test_kills_the_kernel_counted_but_the_log_lost_raise_the_risk():
+    """oom_facts' unaccounted_kills.count: kills /proc/vmstat counted this boot that no log line shows (the ring buffer
+    wrapped, the journal dropped them). They used to be only displayed: a host with 5 was "low", "kills: 0"."""
+    lost = host_facts(swap_kb=SWAP)
+    lost["unaccounted_kills"] = {"count": 5, "compared_with": "/proc/vmstat oom_kill", "counter": 5, "parsed": 0,
+                                 "reason": None, "cgroups": []}
+    report = build_report({"lost": ok(lost), "fine": ok(host_facts(swap_kb=SWAP))}, generated_at=GENERATED)
+    host = _host(report, "lost")
+    reason = next(r for r in host["reasons"] if r["rule"] == "kills_unaccounted")
+    assert host["risk"] == "high" and reason["level"] == "high"
+    assert reason["message"] == "5 kill(s) counted by the kernel are missing from the kernel log" and reason["next_step"]
+    kills_line = next(line for line in report["summary"] if line.startswith("kills:"))
+    assert "lower bound" in kills_line and "5 kill(s) counted by the kernel on 1 host(s)" in kills_line
+    assert _host(report, "fine")["risk"] == "low"
+    for count in (-3, None, 0):
+        odd = host_facts(swap_kb=SWAP)
+        odd["unaccounted_kills"] = {"count": count, "counter": 1, "parsed": 4, "reason": None}
+        again = build_report({"h": ok(odd)})
+        assert _host(again, "h")["risk"] == "low" and "lower bound" not in " ".join(again["summary"]), count
