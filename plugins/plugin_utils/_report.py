@@ -283,7 +283,10 @@ def check_facts(facts):
     sources = facts.get("sources")
     _check("sources", sources, dict)
     for name, status in (sources or {}).items():
-        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int, "lines": int})
+        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int, "lines": int,
+                                                     "long_lines": int, "refused": int, "files": list})
+        for index, entry in enumerate((status or {}).get("files") or []):
+            _check_fields("sources.%s.files[%d]" % (name, index), entry, {"path": str, "truncated": str, "skipped": bool})
     unparsed = facts.get("unparsed")
     if unparsed is not None:
         _check_fields("unparsed", unparsed, {"count": int, "lines": list})
@@ -559,6 +562,54 @@ def _kill_rows(host, facts, settings, cache, own=None):
     return rows
 
 
+def source_cuts(name, source):
+    """In words, what a source that was read left out: lines a cap truncated or cut, entries the journal refused."""
+    cuts = []
+    truncated = source.get("truncated")
+    if truncated:
+        paths = [str(p) for p in truncated] if isinstance(truncated, list) else [str(truncated)]
+        cuts.append("%s: truncated by a cap (%s)" % (name, ", ".join(paths[:5])))
+    elif any(f.get("truncated") for f in source.get("files") or []):
+        cuts.append("%s: truncated by a cap (%s)" % (name, ", ".join(
+            str(f.get("path")) for f in source["files"] if f.get("truncated"))))
+    if (_int_or_none(source.get("long_lines")) or 0) > 0:
+        cuts.append("%s: %d long line(s) cut" % (name, source["long_lines"]))
+    if (_int_or_none(source.get("refused")) or 0) > 0:
+        cuts.append("%s: %d entries refused" % (name, source["refused"]))
+    if source.get("status") == "partial" and not cuts:
+        cuts.append("%s: partly read" % name)
+    return cuts
+
+
+# the one source whose records anyone could have written (a plain text syslog file: trust "unverified")
+UNTRUSTED_SOURCES = ("files",)
+
+
+def coverage_of(sources, read):
+    """``full`` (every read source read whole), ``partial`` (a read source was truncated, cut or refused entries),
+    ``untrusted_only`` (only plain log files were read), ``no_kernel_log`` (nothing read)."""
+    if not read:
+        return "no_kernel_log"
+    if all(name in UNTRUSTED_SOURCES for name in read):
+        return "untrusted_only"
+    if any(source_cuts(name, sources[name]) for name in read):
+        return "partial"
+    return "full"
+
+
+def coverage_note(host):
+    """Why an audited host's coverage is not full, in words (empty when it is full)."""
+    coverage = host.get("coverage")
+    sources = host.get("kill_sources") or {}
+    read = host.get("kill_sources_read") or []
+    if coverage == "untrusted_only":
+        return ("only plain log files were read, which anyone could have written (%s): no kernel record confirms "
+                "a kill, and kills missing from them are not seen" % ", ".join(read))
+    if coverage == "partial":
+        return "kernel log read in part: " + "; ".join(c for name in read for c in source_cuts(name, sources[name]))
+    return ""
+
+
 def _kill_sources(facts):
     """``(kill_sources, read)``: each kernel-log source's status, reason and kill count, and the names that were read."""
     out = {}
@@ -567,9 +618,12 @@ def _kill_sources(facts):
         status = status or {}
         entry = {"status": status.get("status") or ("read" if status.get("available") else "unavailable"),
                  "reason": status.get("reason"), "kills": _int_or_none(status.get("kills"))}
-        for extra in ("trust", "lines"):
+        for extra in ("trust", "lines", "truncated", "long_lines", "refused"):
             if status.get(extra) is not None:
                 entry[extra] = status[extra]
+        if status.get("files") is not None:  # per file: what a cap left unread, what was not a regular file
+            entry["files"] = [{"path": f.get("path"), "truncated": f.get("truncated"), "skipped": f.get("skipped")}
+                              for f in status["files"] if f.get("truncated") or f.get("skipped")]
         out[name] = entry
         if entry["status"] in _READ:
             read.append(name)
@@ -745,7 +799,7 @@ def _host_entry(host, status, reason, facts):
         "swap_free_kb": _int_or_none(memory.get("swap_free_kb")),
         "kill_sources": sources,
         "kill_sources_read": read,
-        "coverage": "full" if read else "no_kernel_log",
+        "coverage": coverage_of(sources, read),
         "oom_kill_counter": _int_or_none((facts.get("counters") or {}).get("oom_kill")),
         "unaccounted_kills": _int_or_none((facts.get("unaccounted_kills") or {}).get("count")),
         "unparsed_count": _int_or_none(unparsed.get("count")),
@@ -913,6 +967,14 @@ def _clip(text, limit):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def partial_text(hosts):
+    """``"2 kernel log partial, 1 only untrusted log files, "`` for the summary's first line; empty when none."""
+    partial = sum(1 for h in hosts if h["coverage"] == "partial")
+    untrusted = sum(1 for h in hosts if h["coverage"] == "untrusted_only")
+    text = "%d kernel log partial, " % partial if partial else ""
+    return text + ("%d only untrusted log files, " % untrusted if untrusted else "")
+
+
 def summary_lines(report, report_dir=None):
     """A few lines for people: hosts (and how many were not fully audited), kills, risky hosts. Terminal-safe."""
     t = report["totals"]
@@ -923,9 +985,9 @@ def summary_lines(report, report_dir=None):
     lower_bound = ("; a lower bound: %d kill(s) counted by the kernel on %d host(s) are missing from the kernel log"
                    % (sum(lost), len(lost))) if lost else ""
     lines = [
-        "hosts: %d in inventory, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
+        "hosts: %d in inventory, %d fully audited, %d not fully audited (%d kernel log unreadable, %s%d unreachable, %d failed)"
         % (t["hosts"], t["hosts"] - t["not_fully_audited"], t["not_fully_audited"], t["hosts_incomplete"],
-           t["unreachable"], t["failed"]),
+           partial_text(report["hosts"]), t["unreachable"], t["failed"]),
         ("kills: %d since %s on %d host(s) (covers %d of %d hosts)%s"
          % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"], lower_bound))
         if t["kills"] is not None
@@ -939,7 +1001,8 @@ def summary_lines(report, report_dir=None):
         shown = ["%s (%s: %s)" % (h["host"], h["risk"], _clip(h["reasons"][0]["message"], 100)) for h in risky[:10]]
         lines.append("high-risk hosts: " + "; ".join(shown) + (" and %d more" % (len(risky) - 10) if len(risky) > 10 else ""))
     for h in down[:10]:
-        why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"), "")
+        why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"),
+                                                            coverage_note(h))
         lines.append("not fully audited: %s (%s)" % (h["host"], _clip(why if h["status"] == "ok" else "%s: %s" % (h["status"], why), 160)))
     if len(down) > 10:
         lines.append("not fully audited: %d more host(s), see the report" % (len(down) - 10))

@@ -19,7 +19,7 @@ import html
 import io
 import json
 
-from ansible_collections.oomguard.linux.plugins.plugin_utils._report import RISK_SCORES, epoch, place_text
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import RISK_SCORES, coverage_note, epoch, partial_text, place_text
 
 FILES = ("report.json", "hosts.csv", "kills.csv", "index.html", "oomguard.prom")
 
@@ -355,6 +355,8 @@ def _coverage_text(h):
               if s.get("status") not in ("read", "partial", "skipped")]
     text = "kernel log read from %s" % ", ".join(read) if read else "kernel log NOT read"
     text += "; " + ", ".join(failed) if failed else ""
+    note = coverage_note(h)
+    text += "; " + note if note else ""
     if h.get("unaccounted_kills"):
         text += "; %d kill(s) the kernel counted that no log line explains" % h["unaccounted_kills"]
     if h.get("unparsed_count"):
@@ -493,8 +495,10 @@ def render_html(report):
     out.append("</div>")
     if t["not_fully_audited"]:
         out.append('<p class="notice" id="coverage">%d of %d hosts were not fully audited (%d kernel log unreadable, '
-                   '%d unreachable, %d failed): their unknown figures are left out of the sums above.</p>'
-                   % (t["not_fully_audited"], t["hosts"], t["hosts_incomplete"], t["unreachable"], t["failed"]))
+                   '%s%d unreachable, %d failed): their unknown figures are left out of the sums above, and the kills '
+                   'of a host whose kernel log was read in part or only from plain log files are what was seen.</p>'
+                   % (t["not_fully_audited"], t["hosts"], t["hosts_incomplete"], _e(partial_text(report["hosts"])),
+                      t["unreachable"], t["failed"]))
     out.append('<div class="toolbar"><label for="scope">Show processes: </label><select id="scope">'
                '<option value="all">all</option><option value="host">the hosts\' own</option>'
                '<option value="container">in containers</option></select></div>')

@@ -107,3 +107,45 @@ def test_kills_the_kernel_counted_but_the_log_lost_raise_the_risk():
         odd["unaccounted_kills"] = {"count": count, "counter": 1, "parsed": 4, "reason": None}
         again = build_report({"h": ok(odd)})
         assert _host(again, "h")["risk"] == "low" and "lower bound" not in " ".join(again["summary"]), count
+
+
+def test_coverage_is_full_only_when_every_read_source_was_read_whole_and_trusted():
+    """Readers say what a cap cut (files: truncated, long_lines; per file too) and what the journal refused; the report
+    used to drop those and call such a host "full", and a host read only from plain log files "full" as well."""
+    def facts_with(sources):
+        facts = host_facts(swap_kb=SWAP)
+        facts["sources"] = sources
+        return facts
+    journal = {"status": "read", "lines": 10, "kills": 0, "reason": None}
+    capped = {"status": "read", "lines": 5, "kills": 0, "reason": None, "long_lines": 0,
+              "truncated": ["/var/log/kern.log"], "limits": {"max_bytes_per_file": 1024},
+              "files": [{"path": "/var/log/kern.log", "read": True, "skipped": False, "reason": None, "size": 9000,
+                         "bytes_read": 1024, "lines": 5, "long_lines": 0, "truncated": "read the last 1024 of 9000 bytes"},
+                        {"path": "/var/log/messages", "read": False, "skipped": True, "reason": "a symbolic link"}]}
+    cut = dict(capped, truncated=[], long_lines=2, files=[])
+    refused = dict(journal, refused=3, reason="3 entries not trusted (kernel line not from the kernel: 3)")
+    skipped = {"status": "skipped", "lines": 0, "kills": 0, "reason": "not in sources"}
+    report = build_report({
+        "whole": ok(facts_with({"journal": journal, "files": skipped})),
+        "capped": ok(facts_with({"journal": journal, "files": capped})),
+        "cut": ok(facts_with({"journal": journal, "files": cut})),
+        "refused": ok(facts_with({"journal": refused})),
+        "files_only": ok(facts_with({"journal": {"status": "unavailable", "lines": 0, "kills": 0, "reason": "no journal"},
+                                     "files": dict(capped, truncated=[], files=[])})),
+    }, generated_at=GENERATED)
+    coverage = {h["host"]: h["coverage"] for h in report["hosts"]}
+    assert coverage == {"whole": "full", "capped": "partial", "cut": "partial", "refused": "partial",
+                        "files_only": "untrusted_only"}
+    capped_sources = _host(report, "capped")["kill_sources"]["files"]
+    assert capped_sources["truncated"] == ["/var/log/kern.log"] and capped_sources["long_lines"] == 0
+    assert capped_sources["files"] == [
+        {"path": "/var/log/kern.log", "truncated": "read the last 1024 of 9000 bytes", "skipped": False},
+        {"path": "/var/log/messages", "truncated": None, "skipped": True}]
+    assert _host(report, "refused")["kill_sources"]["journal"]["refused"] == 3
+    assert report["totals"]["not_fully_audited"] == 4
+    assert report["summary"][0].startswith("hosts: 5 in inventory, 1 fully audited, 4 not fully audited")
+    assert "3 kernel log partial, 1 only untrusted log files" in report["summary"][0]
+    page = render_all(report)["index.html"]
+    assert "only plain log files were read, which anyone could have written" in page
+    assert "files: truncated by a cap (/var/log/kern.log)" in page and "journal: 3 entries refused" in page
+    assert "files: 2 long line(s) cut" in page
