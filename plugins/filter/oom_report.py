@@ -114,7 +114,7 @@ _value:
     hosts:
       description:
         - One entry per host, in input order, with C(host), C(reachable), C(status) (ok, unreachable, failed, skipped, missing),
-          C(reason), C(coverage) (full, no_kernel_log, none), C(risk) (unknown, low, medium, high, critical), C(risk_score)
+          C(reason), C(coverage) (full, partial, untrusted_only, no_kernel_log, none), C(risk) (unknown, low, medium, high, critical), C(risk_score)
           (-1..3), C(reasons) (list of rule, level, message, next_step, blocked), memory and swap figures, C(kill_count)
           (null when unknown), C(kill_sources) and C(kill_sources_read), and counts of unprotected critical services and drifts.
       type: list
@@ -122,7 +122,8 @@ _value:
     kills:
       description:
         - Every OOM kill, newest first, with its C(host), C(time), C(pid), C(comm), C(unit), C(container_id),
-          C(container_runtime), C(killer), C(trust), C(basis), C(constraint) and memory figures.
+          C(container_runtime), C(killer), C(trust), C(basis), C(constraint), memory figures, C(uid) and
+          C(user_manager) (a kill under a user's systemd manager is never a critical-service kill).
       type: list
       elements: dict
     victims:

@@ -194,7 +194,7 @@ summary:
   returned: success
   type: list
   elements: str
-  sample: ["hosts: 3 audited, 2 fully audited, 1 not fully audited (0 kernel log unreadable, 1 unreachable, 0 failed)",
+  sample: ["hosts: 3 in inventory, 2 fully audited, 1 not fully audited (0 kernel log unreadable, 1 unreachable, 0 failed)",
            "kills: 1 since 7d on 1 host(s) (covers 2 of 3 hosts)"]
 failures:
   description: The report's C(failures), the O(fail_on) conditions the fleet matches (C(condition), C(hosts), C(message)).

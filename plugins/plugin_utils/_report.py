@@ -24,7 +24,8 @@ Report (``build_report``)::
                 "oom_kill_counter", "unaccounted_kills", "unparsed_count", "critical_found", "critical_unprotected",
                 "drift_count", "cap_sys_resource", "killers", "container"}],
      "kills": [{"host", "time", "pid", "comm", "unit", "container_id", "container_runtime", "killer", "trust", "basis",
-                "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "critical"}],
+                "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "uid",
+                "user_manager", "critical"}],
      "victims": [{"host", "place", "place_max", "tied", "tie_open", "pid", "comm", "user", "unit", "container_id",
                   "container_runtime", "oom_score", "oom_score_adj", "rss_kb", "service"}],
      "critical_services": [{"host", "service", "critical", "pid", "comm", "user", "unit", "container_id",
@@ -39,6 +40,7 @@ Report (``build_report``)::
 from __future__ import annotations
 
 import datetime
+import math
 import re
 
 from ansible_collections.oomguard.linux.plugins.module_utils._container import container_of
@@ -139,8 +141,12 @@ def _int_or_none(value):
         return None
 
 
+# the times the report places on an axis or sorts by: 1970-01-01 .. 2100-01-01 (a kill time outside is no sane time)
+EPOCH_MAX = 4102444800.0
+
+
 def epoch(stamp):
-    """Seconds since the epoch of an ISO 8601 time string; None when it is not one."""
+    """Seconds since the epoch of an ISO 8601 time string; None when it is not one, or lies outside 1970..2100."""
     if not stamp or not isinstance(stamp, str):
         return None
     text = stamp.strip()
@@ -148,11 +154,12 @@ def epoch(stamp):
         text = text[:-1] + "+00:00"
     try:
         moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        seconds = moment.timestamp()
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
+    return seconds if 0.0 <= seconds < EPOCH_MAX else None
 
 
 # --- settings -----------------------------------------------------------------------------------------------------
@@ -179,6 +186,8 @@ def normalize_settings(critical=None, intended=None, since="7d", thresholds=None
             merged[key] = type(DEFAULT_THRESHOLDS[key])(value)
         except (TypeError, ValueError):
             raise ValueError("threshold %s must be a number, got %r" % (key, value))
+        if not math.isfinite(merged[key]):
+            raise ValueError("threshold %s must be a finite number, got %r" % (key, value))
     fail_on = list(fail_on or [])
     bad = [item for item in fail_on if item not in FAIL_ON_CHOICES]
     if bad:
@@ -207,7 +216,7 @@ _PROC_TYPES = {"pid": int, "rank": int, "oom_score": int, "oom_score_adj": int, 
                "unit": str, "container_id": str, "container_runtime": str, "memcg": str}
 _KILL_TYPES = {"time": str, "pid": int, "comm": str, "unit": str, "container_id": str, "container_runtime": str,
                "killer": str, "trust": str, "basis": str, "constraint": str, "oom_score_adj": int, "anon_rss_kb": int,
-               "total_vm_kb": int, "task_memcg": str, "oom_memcg": str}
+               "total_vm_kb": int, "task_memcg": str, "oom_memcg": str, "uid": int, "user_manager": str}
 _UNIT_TYPES = {"unit": str, "main_pid": int}
 _TYPE_WORDS = {int: "an integer", str: "a string", bool: "a boolean", _NUM: "a number", dict: "a mapping", list: "a list"}
 
@@ -228,20 +237,37 @@ def _check(where, value, want):
     if value is not None and _wrong(value, want):
         raise MalformedResult("%s must be %s, got %s %s" % (where, _TYPE_WORDS[want], type(value).__name__,
                                                             term_safe(repr(value)[:60])))
+    if isinstance(value, float) and not math.isfinite(value):  # NaN and Infinity: no measurement, and no JSON
+        raise MalformedResult("%s must be a finite number, got float %r" % (where, value))
 
 
 def _check_fields(where, row, types):
     _check(where, row, dict)
     for key, value in row.items():
         want = types.get(key)
-        if want is not None and value is not None and type(value) not in _ALLOWED[want] and _wrong(value, want):
+        if want is not None and value is not None and (type(value) not in _ALLOWED[want] or type(value) is float):
             _check("%s.%s" % (where, key), value, want)
+
+
+def _check_finite(where, value):
+    """Raise ``MalformedResult`` for a NaN or an infinity anywhere in ``value`` (what the report copies as it is)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MalformedResult("%s must be a finite number, got float %r" % (where, value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite("%s.%s" % (where, key), item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite("%s[%d]" % (where, index), item)
 
 
 def check_facts(facts):
     """Raise ``MalformedResult`` when a value the report reads has the wrong type (a string where a number belongs, a
-    number where a time belongs); extra and missing keys are fine (results of older and newer oom_facts)."""
-    _check_fields("facts", facts, _TOP_TYPES)
+    number where a time belongs, a NaN or an infinity); extra and missing keys are fine (results of older and newer
+    oom_facts)."""
+    for key, want in _TOP_TYPES.items():  # "facts.uptime_s" would read worse than "uptime_s"
+        _check(key, facts.get(key), want)
     _check_fields("memory", facts.get("memory") or {}, _MEMORY_TYPES)
     _check_fields("counters", facts.get("counters") or {}, {"oom_kill": int})
     _check_fields("cgroup", facts.get("cgroup") or {}, {"memory": str})
@@ -257,7 +283,10 @@ def check_facts(facts):
     sources = facts.get("sources")
     _check("sources", sources, dict)
     for name, status in (sources or {}).items():
-        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int})
+        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int, "lines": int,
+                                                     "long_lines": int, "refused": int, "files": list})
+        for index, entry in enumerate((status or {}).get("files") or []):
+            _check_fields("sources.%s.files[%d]" % (name, index), entry, {"path": str, "truncated": str, "skipped": bool})
     unparsed = facts.get("unparsed")
     if unparsed is not None:
         _check_fields("unparsed", unparsed, {"count": int, "lines": list})
@@ -523,10 +552,62 @@ def _kill_rows(host, facts, settings, cache, own=None):
             "total_vm_kb": _int_or_none(k.get("total_vm_kb")),
             "task_memcg": k.get("task_memcg"),
             "oom_memcg": k.get("oom_memcg"),
-            # a kill inside a container is the container's, not a kill of the host's critical service
-            "critical": (cid is None or settings["include_containers"]) and not names.isdisjoint(_match_keys(comm, unit, cache)),
+            "uid": _int_or_none(k.get("uid")),
+            "user_manager": k.get("user_manager"),
+            # a kill inside a container is the container's, and a kill under a user's systemd manager (any local user
+            # can name a unit nginx.service there) is that user's process: neither is a kill of the host's service
+            "critical": ((cid is None or settings["include_containers"]) and not k.get("user_manager")
+                         and not names.isdisjoint(_match_keys(comm, unit, cache))),
         })
     return rows
+
+
+def source_cuts(name, source):
+    """In words, what a source that was read left out: lines a cap truncated or cut, entries the journal refused."""
+    cuts = []
+    truncated = source.get("truncated")
+    if truncated:
+        paths = [str(p) for p in truncated] if isinstance(truncated, list) else [str(truncated)]
+        cuts.append("%s: truncated by a cap (%s)" % (name, ", ".join(paths[:5])))
+    elif any(f.get("truncated") for f in source.get("files") or []):
+        cuts.append("%s: truncated by a cap (%s)" % (name, ", ".join(
+            str(f.get("path")) for f in source["files"] if f.get("truncated"))))
+    if (_int_or_none(source.get("long_lines")) or 0) > 0:
+        cuts.append("%s: %d long line(s) cut" % (name, source["long_lines"]))
+    if (_int_or_none(source.get("refused")) or 0) > 0:
+        cuts.append("%s: %d entries refused" % (name, source["refused"]))
+    if source.get("status") == "partial" and not cuts:
+        cuts.append("%s: partly read" % name)
+    return cuts
+
+
+# the one source whose records anyone could have written (a plain text syslog file: trust "unverified")
+UNTRUSTED_SOURCES = ("files",)
+
+
+def coverage_of(sources, read):
+    """``full`` (every read source read whole), ``partial`` (a read source was truncated, cut or refused entries),
+    ``untrusted_only`` (only plain log files were read), ``no_kernel_log`` (nothing read)."""
+    if not read:
+        return "no_kernel_log"
+    if all(name in UNTRUSTED_SOURCES for name in read):
+        return "untrusted_only"
+    if any(source_cuts(name, sources[name]) for name in read):
+        return "partial"
+    return "full"
+
+
+def coverage_note(host):
+    """Why an audited host's coverage is not full, in words (empty when it is full)."""
+    coverage = host.get("coverage")
+    sources = host.get("kill_sources") or {}
+    read = host.get("kill_sources_read") or []
+    if coverage == "untrusted_only":
+        return ("only plain log files were read, which anyone could have written (%s): no kernel record confirms "
+                "a kill, and kills missing from them are not seen" % ", ".join(read))
+    if coverage == "partial":
+        return "kernel log read in part: " + "; ".join(c for name in read for c in source_cuts(name, sources[name]))
+    return ""
 
 
 def _kill_sources(facts):
@@ -537,9 +618,12 @@ def _kill_sources(facts):
         status = status or {}
         entry = {"status": status.get("status") or ("read" if status.get("available") else "unavailable"),
                  "reason": status.get("reason"), "kills": _int_or_none(status.get("kills"))}
-        for extra in ("trust", "lines"):
+        for extra in ("trust", "lines", "truncated", "long_lines", "refused"):
             if status.get(extra) is not None:
                 entry[extra] = status[extra]
+        if status.get("files") is not None:  # per file: what a cap left unread, what was not a regular file
+            entry["files"] = [{"path": f.get("path"), "truncated": f.get("truncated"), "skipped": f.get("skipped")}
+                              for f in status["files"] if f.get("truncated") or f.get("skipped")]
         out[name] = entry
         if entry["status"] in _READ:
             read.append(name)
@@ -600,12 +684,20 @@ def _assess(entry, facts, services, kills, victims, settings):
         in_containers = sum(1 for k in kills if k["container_id"] is not None)
         if in_containers:
             detail += "; %d inside containers" % in_containers
+        users = [k for k in kills if k.get("user_manager")]
+        if users:
+            named = sorted(set("%s: %s" % (k["user_manager"], k["unit"] or k["comm"]) for k in users))
+            detail += "; %d of a user's (%s%s)" % (len(users), ", ".join(named[:5]), ", ..." if len(named) > 5 else "")
         untrusted = sum(1 for k in kills if k["trust"] == "unverified")
         if untrusted:
             detail += "; %d from a log anyone can write (unverified)" % untrusted
         level = "high" if untrusted < len(kills) else "medium"  # only unverified evidence: worth a look, not an alarm
         _reason(reasons, "kills", level, "%d OOM kill(s) since %s (%s)" % (len(kills), settings["since"], detail),
                 (steps.contain_kills(kills, host), None))
+    lost = entry["unaccounted_kills"]
+    if lost is not None and lost > 0:  # a negative count (a counter reset, an older parser) says nothing
+        _reason(reasons, "kills_unaccounted", "high", "%d kill(s) counted by the kernel are missing from the kernel log" % lost,
+                steps.keep_kernel_log(host))
     for svc in services:
         if not svc["critical"]:
             continue
@@ -707,7 +799,7 @@ def _host_entry(host, status, reason, facts):
         "swap_free_kb": _int_or_none(memory.get("swap_free_kb")),
         "kill_sources": sources,
         "kill_sources_read": read,
-        "coverage": "full" if read else "no_kernel_log",
+        "coverage": coverage_of(sources, read),
         "oom_kill_counter": _int_or_none((facts.get("counters") or {}).get("oom_kill")),
         "unaccounted_kills": _int_or_none((facts.get("unaccounted_kills") or {}).get("count")),
         "unparsed_count": _int_or_none(unparsed.get("count")),
@@ -739,6 +831,7 @@ def _audit_host(host, facts, settings, cache):
     facts = _dict_rows(facts)
     check_facts(facts)
     entry = _host_entry(host, "ok", None, facts)
+    _check_finite("facts", entry)  # what the entry copies as oom_facts gave it (sources, killers) is JSON too
     own = _own_container(facts)
     entry["container"] = own
     place = _places(facts)
@@ -874,19 +967,31 @@ def _clip(text, limit):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def partial_text(hosts):
+    """``"2 kernel log partial, 1 only untrusted log files, "`` for the summary's first line; empty when none."""
+    partial = sum(1 for h in hosts if h["coverage"] == "partial")
+    untrusted = sum(1 for h in hosts if h["coverage"] == "untrusted_only")
+    text = "%d kernel log partial, " % partial if partial else ""
+    return text + ("%d only untrusted log files, " % untrusted if untrusted else "")
+
+
 def summary_lines(report, report_dir=None):
     """A few lines for people: hosts (and how many were not fully audited), kills, risky hosts. Terminal-safe."""
     t = report["totals"]
     covers = t.get("covers") or {}
     since = report["settings"].get("since")
     down = [h for h in report["hosts"] if h["coverage"] != "full"]
+    lost = [h["unaccounted_kills"] for h in report["hosts"] if (h.get("unaccounted_kills") or 0) > 0]
+    lower_bound = ("; a lower bound: %d kill(s) counted by the kernel on %d host(s) are missing from the kernel log"
+                   % (sum(lost), len(lost))) if lost else ""
     lines = [
-        "hosts: %d audited, %d fully audited, %d not fully audited (%d kernel log unreadable, %d unreachable, %d failed)"
+        "hosts: %d in inventory, %d fully audited, %d not fully audited (%d kernel log unreadable, %s%d unreachable, %d failed)"
         % (t["hosts"], t["hosts"] - t["not_fully_audited"], t["not_fully_audited"], t["hosts_incomplete"],
-           t["unreachable"], t["failed"]),
-        ("kills: %d since %s on %d host(s) (covers %d of %d hosts)"
-         % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"])) if t["kills"] is not None
-        else "kills: unknown since %s: no host's kernel log could be read (covers 0 of %d hosts)" % (since, t["hosts"]),
+           partial_text(report["hosts"]), t["unreachable"], t["failed"]),
+        ("kills: %d since %s on %d host(s) (covers %d of %d hosts)%s"
+         % (t["kills"], since, t["hosts_with_kills"], covers.get("kills", t["hosts"]), t["hosts"], lower_bound))
+        if t["kills"] is not None
+        else "kills: unknown since %s: no host's kernel log could be read (covers 0 of %d hosts)%s" % (since, t["hosts"], lower_bound),
         "critical services: %d found, %d not protected, %d drifted (covers %d hosts)"
         % (t["critical_services"], t["critical_unprotected"], t["drift"], covers.get("critical_services", t["hosts"])),
         "risk: %s" % ", ".join("%s %d" % (level, t["risk"][level]) for level in ("critical", "high", "medium", "low", "unknown")),
@@ -896,7 +1001,8 @@ def summary_lines(report, report_dir=None):
         shown = ["%s (%s: %s)" % (h["host"], h["risk"], _clip(h["reasons"][0]["message"], 100)) for h in risky[:10]]
         lines.append("high-risk hosts: " + "; ".join(shown) + (" and %d more" % (len(risky) - 10) if len(risky) > 10 else ""))
     for h in down[:10]:
-        why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"), "")
+        why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"),
+                                                            coverage_note(h))
         lines.append("not fully audited: %s (%s)" % (h["host"], _clip(why if h["status"] == "ok" else "%s: %s" % (h["status"], why), 160)))
     if len(down) > 10:
         lines.append("not fully audited: %d more host(s), see the report" % (len(down) - 10))

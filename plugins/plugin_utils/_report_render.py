@@ -19,7 +19,7 @@ import html
 import io
 import json
 
-from ansible_collections.oomguard.linux.plugins.plugin_utils._report import RISK_SCORES, epoch, place_text
+from ansible_collections.oomguard.linux.plugins.plugin_utils._report import RISK_SCORES, coverage_note, epoch, partial_text, place_text
 
 FILES = ("report.json", "hosts.csv", "kills.csv", "index.html", "oomguard.prom")
 
@@ -28,7 +28,8 @@ HOSTS_CSV_FIELDS = ("host", "reachable", "status", "reason", "coverage", "risk",
                     "kill_count", "kill_sources_read", "kill_sources_failed", "oom_kill_counter", "critical_found",
                     "critical_unprotected", "drift_count", "cap_sys_resource", "collected_at")
 KILLS_CSV_FIELDS = ("host", "time", "pid", "comm", "unit", "container_id", "container_runtime", "killer", "trust", "basis",
-                    "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "critical")
+                    "constraint", "oom_score_adj", "anon_rss_kb", "total_vm_kb", "task_memcg", "oom_memcg", "uid",
+                    "user_manager", "critical")
 
 
 # index.html is for people: beyond this many kill rows it shows the newest and points to kills.csv (which has them all)
@@ -39,8 +40,9 @@ CSV_FORMULA_START = "=+-@\t\r"
 
 
 def render_json(report):
-    """Compact JSON (one line; the C encoder keeps 1,000 hosts well under a second); pretty-print with ``jq .``."""
-    return json.dumps(report, separators=(",", ":"), default=str) + "\n"
+    """Compact JSON (one line; the C encoder keeps 1,000 hosts well under a second); pretty-print with ``jq .``.
+    NaN and Infinity are no JSON: a report holding one raises ValueError instead of writing an invalid file."""
+    return json.dumps(report, separators=(",", ":"), default=str, allow_nan=False) + "\n"
 
 
 def csv_cell(value):
@@ -277,9 +279,10 @@ def _ticks(start, end):
             for frac in (0.0, 0.25, 0.5, 0.75, 1.0)]
 
 
-def chart_window(kills):
-    """``(start, end)`` of the chart's time axis: the first and the last kill, with a little room on both sides."""
-    known = [s for s in (epoch(k["time"]) for k in kills) if s is not None]
+def chart_window(kills, until=None):
+    """``(start, end)`` of the chart's time axis: the first and the last kill, with a little room on both sides.
+    Kills after ``until`` (the report's time plus a day: a clock far ahead) are left off the axis, not stretched to."""
+    known = [s for s in (epoch(k["time"]) for k in kills) if s is not None and (until is None or s <= until)]
     if not known:
         return None
     first, last = min(known), max(known)
@@ -287,14 +290,15 @@ def chart_window(kills):
     return first - pad, last + pad
 
 
-def _chart(kills):
-    """An SVG swimlane chart: one lane per host/unit (at most 40), one dot per kill at its time; axis fits the kills."""
-    window = chart_window(kills)
+def _chart(kills, until=None):
+    """An SVG swimlane chart: one lane per host/unit (at most 40), one dot per kill at its time; axis fits the kills
+    (those after ``until`` are left off)."""
+    window = chart_window(kills, until)
     if window is None:
         return ""
     start, end = window
     lanes = {}
-    names = ["%s / %s" % (k["host"], k["unit"] or _container_text(k) or k["comm"] or "?") for k in kills]
+    names = ["%s / %s" % (k["host"], _kill_unit_text(k) or _container_text(k) or k["comm"] or "?") for k in kills]
     for lane in names:
         if lane not in lanes and len(lanes) < 40:
             lanes[lane] = len(lanes)
@@ -318,7 +322,7 @@ def _chart(kills):
     for k, lane in zip(kills, names):
         row = lanes.get(lane)
         stamp = epoch(k["time"])
-        if row is None or stamp is None:
+        if row is None or stamp is None or not start <= stamp <= end:
             continue
         y = top + row * lane_h + lane_h / 2.0
         x = left + width * (stamp - start) / (end - start)
@@ -351,6 +355,8 @@ def _coverage_text(h):
               if s.get("status") not in ("read", "partial", "skipped")]
     text = "kernel log read from %s" % ", ".join(read) if read else "kernel log NOT read"
     text += "; " + ", ".join(failed) if failed else ""
+    note = coverage_note(h)
+    text += "; " + note if note else ""
     if h.get("unaccounted_kills"):
         text += "; %d kill(s) the kernel counted that no log line explains" % h["unaccounted_kills"]
     if h.get("unparsed_count"):
@@ -428,6 +434,13 @@ def _victims_section(report):
     return "".join(out)
 
 
+def _kill_unit_text(k):
+    """The unit of a kill; under a user's systemd manager, the user's: ``user@1000.service: nginx.service``."""
+    if k.get("user_manager"):
+        return "%s: %s" % (k["user_manager"], k["unit"] or "?")
+    return k["unit"]
+
+
 def _kills_section(report):
     kills = report["kills"]
     out = ['<section id="kills"><h2>OOM kills, newest first</h2>']
@@ -438,7 +451,8 @@ def _kills_section(report):
     if not kills:
         out.append('<p class="empty">No OOM kills in the audit window on the hosts whose kernel log was read.</p></section>')
         return "".join(out)
-    out.append(_chart(kills))
+    generated = epoch(report.get("generated_at"))
+    out.append(_chart(kills, generated + 86400 if generated is not None else None))
     shown = kills[:HTML_MAX_KILL_ROWS]
     if len(kills) > HTML_MAX_KILL_ROWS:
         out.append('<p class="meta">The newest %d of %d kills; kills.csv and report.json hold them all.</p>'
@@ -447,7 +461,7 @@ def _kills_section(report):
     for k in shown:
         rows.append('<tr class="kill" data-scope="%s">' % ("container" if k.get("container_id") else "host")
                     + _td("time", k["time"], sort=epoch(k["time"]) or 0) + _td("host", k["host"]) + _td("pid", k["pid"], num=True)
-                    + _td("comm", k["comm"], cls="long") + _td("unit", k["unit"], cls="long") + _td("container", _container_text(k), cls="container")
+                    + _td("comm", k["comm"], cls="long") + _td("unit", _kill_unit_text(k), cls="long") + _td("container", _container_text(k), cls="container")
                     + _td("killer", k["killer"]) + _td("trust", k.get("trust")) + _td("constraint", k["constraint"])
                     + _td("oom_score_adj", k["oom_score_adj"], num=True) + _td("anon RSS kB", k["anon_rss_kb"], num=True)
                     + _td("critical", "yes" if k["critical"] else "") + "</tr>")
@@ -481,8 +495,10 @@ def render_html(report):
     out.append("</div>")
     if t["not_fully_audited"]:
         out.append('<p class="notice" id="coverage">%d of %d hosts were not fully audited (%d kernel log unreadable, '
-                   '%d unreachable, %d failed): their unknown figures are left out of the sums above.</p>'
-                   % (t["not_fully_audited"], t["hosts"], t["hosts_incomplete"], t["unreachable"], t["failed"]))
+                   '%s%d unreachable, %d failed): their unknown figures are left out of the sums above, and the kills '
+                   'of a host whose kernel log was read in part or only from plain log files are what was seen.</p>'
+                   % (t["not_fully_audited"], t["hosts"], t["hosts_incomplete"], _e(partial_text(report["hosts"])),
+                      t["unreachable"], t["failed"]))
     out.append('<div class="toolbar"><label for="scope">Show processes: </label><select id="scope">'
                '<option value="all">all</option><option value="host">the hosts\' own</option>'
                '<option value="container">in containers</option></select></div>')

@@ -158,6 +158,14 @@ def contain_kills(kills, host_name):
         shlex.quote(host_name))
 
 
+def keep_kernel_log(host_name):
+    """Kills the kernel counted and no log shows: the ring buffer wrapped or the journal dropped or rotated them out."""
+    return ("ansible %s -b -m ansible.builtin.lineinfile -a 'path=/etc/systemd/journald.conf regexp=^#?Storage= "
+            "line=Storage=persistent'   # keep the kernel's lines of the next kills (then restart "
+            "systemd-journald; a larger log_buf_len= on the kernel command line keeps more in the ring buffer)"
+            % shlex.quote(host_name)), None
+
+
 def add_swap(host):
     return role_var("swapfiles", {"path": "/swapfile", "size": swap_size(host.get("mem_total_kb"))}), None
 

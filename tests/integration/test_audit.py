@@ -259,7 +259,7 @@ def test_make_audit_script_audits_this_machine(tmp_path, chromium):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert f"report: {report_dir}/index.html" in proc.stdout.splitlines()[-1]
     assert "== OOM audit ==" in proc.stdout
-    assert "hosts: 1 audited, 1 fully audited, 0 not fully audited (0 kernel log unreadable, 0 unreachable, 0 failed)" \
+    assert "hosts: 1 in inventory, 1 fully audited, 0 not fully audited (0 kernel log unreadable, 0 unreachable, 0 failed)" \
         in proc.stdout
     for name in FILES:
         assert (report_dir / name).stat().st_size > 0, name
@@ -361,7 +361,7 @@ def test_audit_tells_what_it_could_not_see_and_names_containers(make_systemd_hos
     # the gate: two hosts were not fully audited; the report is written first
     assert proc.returncode != 0 and "OOM audit failed on incomplete, unreachable" in proc.stdout, proc.stdout[-4000:]
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-    assert report["summary"][0] == ("hosts: 4 audited, 2 fully audited, 2 not fully audited (0 kernel log unreadable, "
+    assert report["summary"][0] == ("hosts: 4 in inventory, 2 fully audited, 2 not fully audited (0 kernel log unreadable, "
                                     "1 unreachable, 1 failed)"), report["summary"]
     hosts = {h["host"]: h for h in report["hosts"]}
 

@@ -51,6 +51,8 @@ def test_playbook_asks_for_the_keys_the_report_reads():
     assert set(args["kill_fields"]) == set(report_utils._KILL_TYPES) & set(facts_utils.KILL_FIELDS)
     # the container of a process is told by its memory cgroup when oom_facts does not name the runtime
     assert "memcg" in args["process_fields"] and "task_memcg" in args["kill_fields"]
+    # a kill under a user's systemd manager is that user's process, never the host's critical service
+    assert {"uid", "user_manager"} <= set(args["kill_fields"])
 
 
 def test_report_from_trimmed_facts_is_the_report_from_whole_facts():

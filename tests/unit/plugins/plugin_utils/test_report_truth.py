@@ -88,7 +88,7 @@ def test_unreachable_and_failed_hosts_are_null_and_out_of_the_sums():
     hits = {g["condition"]: g for g in report["failures"]}
     assert hits["unreachable"]["hosts"] == ["ghost"] and hits["incomplete"]["hosts"] == ["broken"]
     assert "kills: 1 since 7d on 1 host(s) (covers 1 of 3 hosts)" in report["summary"]
-    assert report["summary"][0] == ("hosts: 3 audited, 1 fully audited, 2 not fully audited (0 kernel log unreadable, "
+    assert report["summary"][0] == ("hosts: 3 in inventory, 1 fully audited, 2 not fully audited (0 kernel log unreadable, "
                                     "1 unreachable, 1 failed)")
     assert gate(build_report({"web": ok(host_facts(swap_kb=SWAP))}), ["incomplete", "unreachable"]) == []
     blind = build_report({"blind": ok(_blind(swap_kb=SWAP))}, fail_on=["incomplete"])
