@@ -64,7 +64,9 @@ class SystemdHost:
             "  hosts:\n"
             f"    {name}:\n"
             "      ansible_connection: containers.podman.podman\n"
-            "      ansible_python_interpreter: /usr/bin/python3\n",
+            "      ansible_python_interpreter: /usr/bin/python3\n"
+            # the audit runs its facts task with become; the image has no sudo and root may su without a password
+            "      ansible_become_method: ansible.builtin.su\n",
             encoding="utf-8",
         )
 

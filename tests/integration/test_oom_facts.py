@@ -153,7 +153,10 @@ def test_rows_are_lists_in_column_order_and_dicts_on_request(run_module, spawned
     # only the asked columns, in the order of the choices whatever the order given
     few = run_module("oom_facts", dict(args, process_fields=["oom_score_adj", "pid", "comm"]))["ansible_facts"]["oom"]
     assert few["process_columns"] == ["pid", "comm", "oom_score_adj"]
-    assert few["processes"] == [[procs[1].pid, "oomf-rows-b", 600], [procs[0].pid, "oomf-rows-a", 0]]
+    assert few["processes"] == [{"pid": procs[1].pid, "comm": "oomf-rows-b", "oom_score_adj": 600},
+                                {"pid": procs[0].pid, "comm": "oomf-rows-a", "oom_score_adj": 0}]
+    few = run_module("oom_facts", dict(args, process_fields=["oom_score_adj", "pid", "comm"], row_format="lists"))
+    assert few["ansible_facts"]["oom"]["processes"] == [[procs[1].pid, "oomf-rows-b", 600], [procs[0].pid, "oomf-rows-a", 0]]
     assert lists["kill_columns"][-1] == "raw" and lists["kills"] == [] and lists["sources"]["dmesg"]["status"] == "skipped"
 
 
@@ -339,7 +342,7 @@ def test_sources_never_fail_the_module(run_module, tmp_path):
 def test_empty_sources_read_no_kernel_log(run_module, oom_kill):
     oom_kill()  # a real kill is in dmesg now: with sources: [] it must still not be read
     facts = facts_of(run_module("oom_facts", {"sources": [], "top": 1}))
-    assert facts["kills"] == [] and facts["kill_count"] == 0
+    assert facts["kills"] == [] and facts["kill_count"] is None  # nothing was read: unknown, never 0
     assert {name: src["status"] for name, src in facts["sources"].items()} == {
         "journal": "skipped", "dmesg": "skipped", "kmsg": "skipped", "files": "skipped"}
     facts = facts_of(run_module("oom_facts", {"sources": ["dmesg"], "since": "1h", "top": 1}))

@@ -16,6 +16,8 @@ import tempfile
 
 import pytest
 
+from helpers.swap import TEST_BASE, proc_swaps, swap_test_base, swapoff_under  # noqa: F401  pylint: disable=unused-import
+
 pytestmark = [pytest.mark.root, pytest.mark.serial]
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -24,31 +26,8 @@ BASE_FSTAB = "# test fstab, never the real one\nUUID=0000-1111  /  ext4  errors=
 IMAGE_SIZES = {"xfs": "320M", "btrfs": "256M", "ext4": "128M"}  # mkfs.xfs (xfsprogs >= 5.19) wants at least 300 MiB
 
 
-# The module refuses a path under a directory that anyone but root can write (so /tmp and /var/tmp, sticky or not):
-# every test directory lives under this root-owned, mode 0755 base.
-TEST_BASE = "/var/lib/oomguard-swaptest"
-
-
-def swap_test_base():
-    os.makedirs(TEST_BASE, mode=0o755, exist_ok=True)
-    st = os.lstat(TEST_BASE)
-    assert stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and stat.S_IMODE(st.st_mode) & 0o022 == 0, TEST_BASE
-    return TEST_BASE
-
-
 def sh(*cmd, check=True):
     return subprocess.run(list(cmd), capture_output=True, text=True, check=check)
-
-
-def proc_swaps():
-    """{path: (size_kib, used_kib, priority)} straight from /proc/swaps."""
-    with open("/proc/swaps", encoding="utf-8") as fh:
-        lines = fh.read().splitlines()[1:]
-    out = {}
-    for line in lines:
-        name, _type, size, used, prio = line.split()
-        out[name] = (int(size), int(used), int(prio))
-    return out
 
 
 def swapon_show():
@@ -81,12 +60,6 @@ def assert_active(path, size, priority=None):
 def assert_inactive(path):
     assert path not in proc_swaps()
     assert path not in swapon_show()
-
-
-def swapoff_under(prefix):
-    for name in proc_swaps():
-        if name.startswith(prefix.rstrip("/") + "/"):
-            subprocess.run(["swapoff", name], check=False)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,14 @@ Two parts:
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
+
+from helpers.swap import swap_test_base
 
 MANAGED = "# Managed by oomguard.linux (oomguard.linux.systemd_override): local changes are overwritten.\n"
 
@@ -395,7 +400,7 @@ def test_precedence_warning_and_slice(run_module, make_systemd_host):
 @pytest.mark.root
 @pytest.mark.serial
 @pytest.mark.slow
-def test_memory_max_warns_when_v1_swap_escapes_it(run_module, make_systemd_host, tmp_path_factory):
+def test_memory_max_warns_when_v1_swap_escapes_it(run_module, make_systemd_host):
     """On cgroup v1 systemd sets no memory+swap limit: with swap active a unit swaps past MemoryMax=. The module
     must say so when (and only when) swap is really active. Swap is machine-wide: a 32M swapfile, removed at the end."""
     if not os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"):
@@ -404,7 +409,8 @@ def test_memory_max_warns_when_v1_swap_escapes_it(run_module, make_systemd_host,
     make_service(h, "oomg-swapesc.service", 8)
     unit = "oomg-swapesc.service"
     wait_for(lambda: h.main_pid(unit))
-    swapdir = tmp_path_factory.mktemp("swapesc", numbered=True)
+    # swapfile refuses a directory anyone but root can write (/tmp is sticky 1777): a root-owned 0755 one
+    swapdir = Path(tempfile.mkdtemp(prefix="swapesc-", dir=swap_test_base()))
     swap = {"path": str(swapdir / "swapfile"), "size": "32M", "fstab_path": str(swapdir / "fstab")}
     try:
         res = run_module("swapfile", swap)
@@ -415,6 +421,7 @@ def test_memory_max_warns_when_v1_swap_escapes_it(run_module, make_systemd_host,
         assert any("swap past it" in w for w in res.get("warnings", [])), res.get("warnings")
     finally:
         run_module("swapfile", dict(swap, state="absent"))
+        shutil.rmtree(swapdir, ignore_errors=True)
     assert all(line.split()[0] != swap["path"] for line in open("/proc/swaps").read().splitlines()[1:])
     if open("/proc/swaps").read().splitlines()[1:]:
         return  # someone else's swap is active on this machine: the "no warning without swap" half cannot be shown
