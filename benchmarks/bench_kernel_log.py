@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, ".collections"))
 from ansible_collections.oomguard.linux.plugins.module_utils import _kernel_log  # noqa: E402  pylint: disable=wrong-import-position
 from _logs import write_log  # noqa: E402  pylint: disable=wrong-import-position
 
+
 def run_grep(path):
     start = time.perf_counter()
     proc = subprocess.run(["grep", "-E", "Killed process|oom-kill", path], stdout=subprocess.PIPE, check=True)

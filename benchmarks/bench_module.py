@@ -47,6 +47,7 @@ TARGETS = {"top0": 1.3, "top20": 0.5, "log": 3.0, "audit": 0.150}
 AUDIT_CRITICAL = ["postgres", "mysqld", "mariadbd", "nginx", "httpd", "apache2", "redis-server", "mongod", "sshd",
                   "systemd-journald", "dockerd", "containerd", "kubelet"]
 
+
 def audit_args() -> dict:
     """The options playbooks/audit.yml gives oom_facts, with its defaults for the templated ones."""
     play = yaml.safe_load((ROOT / "playbooks" / "audit.yml").read_text(encoding="utf-8"))

@@ -245,7 +245,7 @@ def _check_fields(where, row, types):
     _check(where, row, dict)
     for key, value in row.items():
         want = types.get(key)
-        if want is not None and value is not None and (type(value) not in _ALLOWED[want] or type(value) is float):
+        if want is not None and value is not None and (type(value) not in _ALLOWED[want] or isinstance(value, float)):
             _check("%s.%s" % (where, key), value, want)
 
 
@@ -283,8 +283,8 @@ def check_facts(facts):
     sources = facts.get("sources")
     _check("sources", sources, dict)
     for name, status in (sources or {}).items():
-        _check_fields("sources.%s" % name, status, {"status": str, "reason": str, "kills": int, "lines": int,
-                                                     "long_lines": int, "refused": int, "files": list})
+        _check_fields("sources.%s" % name, status,
+                      {"status": str, "reason": str, "kills": int, "lines": int, "long_lines": int, "refused": int, "files": list})
         for index, entry in enumerate((status or {}).get("files") or []):
             _check_fields("sources.%s.files[%d]" % (name, index), entry, {"path": str, "truncated": str, "skipped": bool})
     unparsed = facts.get("unparsed")
@@ -1001,8 +1001,8 @@ def summary_lines(report, report_dir=None):
         shown = ["%s (%s: %s)" % (h["host"], h["risk"], _clip(h["reasons"][0]["message"], 100)) for h in risky[:10]]
         lines.append("high-risk hosts: " + "; ".join(shown) + (" and %d more" % (len(risky) - 10) if len(risky) > 10 else ""))
     for h in down[:10]:
-        why = h["reason"] if h["status"] != "ok" else next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"),
-                                                            coverage_note(h))
+        unknown = next((r["message"] for r in h["reasons"] if r["rule"] == "kills_unknown"), None)
+        why = h["reason"] if h["status"] != "ok" else (unknown or coverage_note(h))
         lines.append("not fully audited: %s (%s)" % (h["host"], _clip(why if h["status"] == "ok" else "%s: %s" % (h["status"], why), 160)))
     if len(down) > 10:
         lines.append("not fully audited: %d more host(s), see the report" % (len(down) - 10))

@@ -52,7 +52,7 @@ def test_non_finite_numbers_fail_their_host_and_report_json_stays_json():
     assert got["b"] == ("failed", "malformed oom_facts result: memory.available_pct must be a finite number, got float inf")
     assert got["c"][0] == "failed" and "sources.journal.lines" in got["c"][1] and got["good"] == ("ok", None)
     text = render_all(report)["report.json"]
-    json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(AssertionError(name)))
+    json.loads(text, parse_constant=lambda name: (_never for _never in ()).throw(AssertionError(name)))
     try:
         build_report({"h": ok(host_facts(swap_kb=SWAP))}, thresholds={"low_available_pct": "nan"})
     except ValueError as exc:
