@@ -666,7 +666,7 @@ def _assess(entry, facts, services, kills, victims, settings):
         _reason(reasons, "critical_killed_unverified", "medium",
                 "a log anyone can write says a critical service was OOM-killed, and no kernel record confirms it: %s"
                 % ", ".join(names),
-                ("ansible %s -b -m oomguard.linux.oom_facts -a 'sources=journal,dmesg raw_lines=40'   # what the kernel says"
+                ("ansible %s -b -m oomguard.linux.oom_facts -a 'sources=journal,dmesg raw_lines=6'   # what the kernel says"
                  % steps.shlex.quote(host), None))
     if killed_critical:
         names = sorted(set("%s (pid %s)" % (k["comm"], k["pid"]) for k in killed_critical))

@@ -154,7 +154,7 @@ def contain_kills(kills, host_name):
     if key[1]:
         return role_var("services", {"unit": key[1], "memory_max": size}) + \
             "   # contain the unit killed most (sized from its RSS: check it fits)"
-    return "ansible %s -b -m oomguard.linux.oom_facts -a 'since=7d raw_lines=40'   # the kernel's own lines of each kill" % (
+    return "ansible %s -b -m oomguard.linux.oom_facts -a 'since=7d raw_lines=6'   # the kernel's own lines of each kill" % (
         shlex.quote(host_name))
 
 

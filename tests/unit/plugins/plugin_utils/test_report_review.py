@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.oomguard.linux.plugins.modules import oom_facts
 from ansible_collections.oomguard.linux.plugins.plugin_utils._report import build_report, epoch
 from ansible_collections.oomguard.linux.plugins.plugin_utils._report_render import chart_window, render_all
 from helpers.audit_facts import host_facts, kill, ok
@@ -149,3 +154,26 @@ def test_coverage_is_full_only_when_every_read_source_was_read_whole_and_trusted
     assert "only plain log files were read, which anyone could have written" in page
     assert "files: truncated by a cap (/var/log/kern.log)" in page and "journal: 3 entries refused" in page
     assert "files: 2 long line(s) cut" in page
+
+
+def test_every_oom_facts_next_step_is_accepted_by_the_module(capsys):
+    """A next step the page tells the user to copy must run: each ``-m oomguard.linux.oom_facts -a '...'`` step of a
+    report with every kill rule is given to the real module (its argument spec and its own range checks, on this host's
+    real /proc and dmesg). A step once said raw_lines=40, which the module refuses (0-6)."""
+    unverified = kill(7, "postgres", unit="postgresql@15-main.service")
+    unverified["trust"] = "unverified"
+    facts = host_facts(kills=[kill(6, "batch"), unverified], swap_kb=SWAP)
+    facts["unaccounted_kills"] = {"count": 3, "counter": 5, "parsed": 2, "reason": None, "cgroups": []}
+    report = build_report({"h": ok(facts)}, generated_at=GENERATED)
+    steps = [r["next_step"] for r in _host(report, "h")["reasons"] if "oomguard.linux.oom_facts -a" in (r["next_step"] or "")]
+    assert steps, [r["rule"] for r in _host(report, "h")["reasons"]]
+    for step in steps:
+        words = shlex.split(step.split("#", 1)[0])
+        args = dict(word.split("=", 1) for word in shlex.split(words[words.index("-a") + 1]))
+        for key in ("sources",):
+            if key in args:
+                args[key] = args[key].split(",")
+        with patch_module_args(args), pytest.raises(SystemExit):
+            oom_facts.main()
+        result = json.loads(capsys.readouterr().out)
+        assert not result.get("failed"), (step, result.get("msg"))
