@@ -733,7 +733,9 @@ def test_catastrophic_pattern_is_bounded(spawner):
     with pytest.raises(procfs.PatternTimeout, match=r"did not finish matching .* within 1 s"):
         procfs.find_processes(pattern=r"(a+)+$", pattern_timeout=1)
     elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 2.0, elapsed
+    # the bound held (no earlier give-up) and the match was stopped: without the guard (a+)+$ on 40 a's runs for hours;
+    # the upper bound leaves room for a loaded CI machine
+    assert 1.0 <= elapsed < 15.0, elapsed
     assert set(_children(os.getpid())) == before, "the matching child was left behind"
     assert read_adj(redos.pid) == 0 and read_adj(victim.pid) == 0
     # the same engine, bounded, still answers a sane pattern against the same table
