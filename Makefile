@@ -21,7 +21,7 @@ export ANSIBLE_CONFIG := $(ROOT)/tests/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help audit bootstrap lint sanity units integration minver changelog build test clean bench bench-image
+.PHONY: help audit bootstrap lint sanity units integration minver changelog build test clean bench bench-image vm-image vm-smoke
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -80,7 +80,7 @@ integration: bootstrap  ## Integration tests only (real /proc, real systemd test
 	cd tests && pytest integration $(PYTEST_ARGS)
 
 test: bootstrap lint minver changelog build sanity  ## Everything: lint, sanity, build, unit and integration tests
-	cd tests && pytest --durations=12 unit integration $(PYTEST_ARGS)
+	cd tests && pytest --durations=12 unit integration vm $(PYTEST_ARGS)
 
 # Benchmarks never run as tests. They need root (memory cgroups, 5,000 spawned processes) and a quiet machine; each prints
 # its ratios and the load, and make bench fails when any target is missed (docs/performance.md). An existing venv is used
@@ -95,6 +95,13 @@ bench: $(COLL_LINK)  ## Time the modules as Ansible runs them against ps/grep/pi
 bench-image:  ## Build (or reuse) the systemd test host image of the test bench
 	scripts/testbench install
 	scripts/testbench image
+
+VM_SUITES ?= bookworm trixie
+vm-image:  ## Build (or reuse) the qemu guest images, one per Debian suite (VM_SUITES=)
+	for s in $(VM_SUITES); do scripts/vm image $$s; done
+
+vm-smoke:  ## Boot one qemu guest per suite and print its kernel, systemd, cgroup2 memory, CAP_SYS_RESOURCE, -1000 line
+	scripts/vm smoke $(VM_SUITES)
 
 clean:  ## Remove build and test output (keeps the venv and the cached test image)
 	rm -rf .tmp tests/output .pytest_cache tests/.pytest_cache
