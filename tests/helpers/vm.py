@@ -93,3 +93,18 @@ def boot(name: str, suite: str, workdir: Path) -> Guest:
 
 def shutdown(name: str) -> None:
     subprocess.run([str(VM), "down", name], capture_output=True, text=True, timeout=120, check=False)
+
+
+def play(guest: Guest, tasks: list, timeout: int = 900) -> dict:
+    """Run one playbook of ``tasks`` on the guest (one SSH connection reused); return {task name: result}.
+
+    Fails the test when a task failed or the guest was unreachable, with the messages."""
+    from helpers.ansible_run import run_playbook  # pylint: disable=import-outside-toplevel
+
+    doc = run_playbook([{"hosts": guest.name, "gather_facts": False, "tasks": tasks}], inventory=guest.inventory,
+                       extra_env={"ANSIBLE_PIPELINING": "True", "ANSIBLE_TIMEOUT": "60"}, timeout=timeout)
+    res = {task["task"]["name"]: task["hosts"].get(guest.name, {}) for task in doc["plays"][0]["tasks"]}
+    failed = {k: v.get("msg") for k, v in res.items() if v.get("failed") or v.get("unreachable")}
+    if failed or doc["_rc"] != 0:
+        raise AssertionError(f"playbook on {guest.name} failed: {failed}\n{doc['_stderr']}")
+    return res

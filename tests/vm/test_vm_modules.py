@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers.ansible_run import run_playbook
+from helpers.vm import play as _play
 
 MiB = 1 << 20
 
@@ -37,23 +37,6 @@ Type=exec
 Slice=vmt.slice
 ExecStart=/usr/bin/python3 -c "b=[]\\nwhile True: b.append(bytearray(1<<20))"
 """
-
-
-def _results(doc, host):
-    """{task name: result} of the first play."""
-    out = {}
-    for task in doc["plays"][0]["tasks"]:
-        out[task["task"]["name"]] = task["hosts"].get(host, {})
-    return out
-
-
-def _play(guest, tasks):
-    doc = run_playbook([{"hosts": guest.name, "gather_facts": False, "tasks": tasks}], inventory=guest.inventory,
-                       extra_env={"ANSIBLE_PIPELINING": "True", "ANSIBLE_TIMEOUT": "60"}, timeout=900)
-    res = _results(doc, guest.name)
-    failed = {k: v.get("msg") for k, v in res.items() if v.get("failed") or v.get("unreachable")}
-    assert not failed, f"{failed}\n{doc['_stderr']}"
-    return res
 
 
 @pytest.fixture(scope="module")
