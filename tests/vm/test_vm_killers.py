@@ -71,13 +71,14 @@ def test_e_group_kill_parsed(kills):
     assert kills["first"]["e"]["changed"] is True
     assert group["oom_group"] == "1"  # OOMPolicy=kill, enforced by the kernel
     assert len(group["procs"]) >= 2, group
-    assert group["gone"] and group["result"] == "oom-kill", group
+    assert group["gone"], group
     records = [k for k in kills["oom"]["kills"] if k["unit"] == "vmt-group.service"]
     assert records, kills["oom"]["kills"]
     assert all(k["constraint"] == "memcg" and k["killer"] == "kernel" for k in records), records
     assert any(k["group_kill"] for k in records), records
     killed = {k["comm"] for k in records}
     assert "python3" in killed, records
+    assert kills["group"]["result"] in ("oom-kill", "exit-code", "signal"), kills["group"]  # measured: exit-code on trixie
 
 
 def test_f_systemd_oomd_kill_parsed(kills):
@@ -87,5 +88,14 @@ def test_f_systemd_oomd_kill_parsed(kills):
     record = records[-1]
     assert "vmt-victim.service" in (record["unit"] or "") + str(record["raw"]), record
     assert record["trust"] == "killer", record
-    kernel = [k for k in kills["oom"]["kills"] if k["unit"] == "vmt-victim.service" and k["killer"] == "kernel"]
+    kernel = [k for k in kills["oom"]["kills"] if k["unit"] == "vmt-victim.service" and k["killer"] == "kernel"
+              and k["basis"] != "unit_report"]
     assert kernel == [], kernel  # systemd-oomd, not the kernel, ended it
+
+
+@pytest.mark.xfail(strict=True, reason="after a systemd-oomd kill systemd reports 'A process of this unit has been killed by "
+                                       "the OOM killer' for the unit; oom_facts makes that a second record with killer kernel "
+                                       "(basis unit_report) instead of merging it into systemd-oomd's kill")
+def test_f_systemd_report_of_an_oomd_kill_is_not_a_kernel_kill(kills):
+    reports = [k for k in kills["oom"]["kills"] if k["unit"] == "vmt-victim.service" and k["killer"] == "kernel"]
+    assert reports == [], [(k["basis"], k["killer"], k["raw"]) for k in reports]
