@@ -1,3 +1,4 @@
+#!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Run in a guest by `scripts/vm smoke`: prints the smoke line's facts (after "vm SUITE: ").
 kernel=$(uname -r)
