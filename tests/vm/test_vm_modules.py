@@ -21,7 +21,7 @@ Description=oomguard VM test: a long-running process
 ExecStart=/bin/sleep infinity
 """
 
-# touches 160 MiB in 1 MiB steps, then holds it: under MemoryHigH=48M the kernel throttles and reclaims it
+# touches 160 MiB in 1 MiB steps, then holds it: under MemoryHigh=48M the kernel throttles and reclaims it
 HOG = """[Unit]
 Description=oomguard VM test: allocates past MemoryHigh
 [Service]
